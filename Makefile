@@ -1,0 +1,46 @@
+# Two commands set everything up: `make run` (the app) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= data/notes
+
+.PHONY: setup run test test-fast data phrases bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	# The CPU build of torch (a local wheel on these machines; ~200 MB
+	# elsewhere). A bare `torch` would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install "torch==2.13.0" || $(BIN)/python -m pip install torch
+	# Offline SoundFont rendering only: tinysoundfont declares pyaudio (live
+	# playback), which has no Linux wheel and needs PortAudio headers.
+	$(BIN)/python -m pip install --no-deps "tinysoundfont==0.3.7"
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The default corpus (rendered from the SoundFont shipped by pretty_midi).
+$(DATA)/metadata.csv: | $(STAMP)
+	$(BIN)/python scripts/make_dataset.py --out $(DATA) --corpus notes
+
+data: $(DATA)/metadata.csv
+
+phrases: $(STAMP)
+	$(BIN)/python scripts/make_dataset.py --out data/phrases --corpus phrases
+
+run: $(STAMP) $(DATA)/metadata.csv
+	$(BIN)/python app/main.py --data $(DATA)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+bench: $(STAMP) $(DATA)/metadata.csv
+	$(BIN)/python scripts/bench.py audio --data $(DATA)
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
