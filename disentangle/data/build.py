@@ -1,0 +1,115 @@
+"""Shared machinery of the corpus builders: resumable rendering, a manifest, a report.
+
+A build renders one file per planned item and skips files already on disk, so
+re-running it renders nothing new and an interrupted build resumes where it
+stopped (each file is written atomically, so a file that exists is complete).
+`build.json` records what the audio was rendered from; re-using a folder with
+another SoundFont or sample rate is refused unless `force=True`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .soundfont import write_wav
+
+#: Bump when rendering changes in a way that makes old files stale.
+RENDER_VERSION = 1
+#: A rendered file whose peak is below this (-80 dBFS) does not really sound.
+MIN_PEAK = 1e-4
+
+
+@dataclass
+class BuildReport:
+    """What a build did: counts, failures (path, reason), wall-clock seconds."""
+
+    rendered: int = 0
+    existing: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    total_items: int = 0
+
+    def summary(self, what: str = "notes") -> str:
+        return (f"{self.total_items} {what} in corpus: {self.rendered} rendered, "
+                f"{self.existing} skipped (already on disk), {len(self.failed)} failed; "
+                f"{self.seconds:.1f} s")
+
+
+def soundfont_id(path: Path) -> dict:
+    """What identifies a SoundFont for the manifest (name and size, not the machine's path)."""
+    return {"name": path.name, "bytes": path.stat().st_size}
+
+
+def check_manifest(out: Path, manifest: dict, force: bool = False) -> None:
+    """Refuse to mix audio rendered with other settings into `out`; then record `manifest`.
+
+    Only the settings that change the audio are compared (the seed changes
+    splits, not files, so it may differ between runs).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "build.json"
+    if path.is_file() and not force:
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            old = {}
+        keys = [k for k in manifest if k != "seed"]
+        changed = [k for k in keys if old.get(k) != manifest[k]]
+        if old and changed:
+            raise ValueError(
+                f"{out} holds a corpus rendered with other settings ({', '.join(changed)}: "
+                f"{[old.get(k) for k in changed]} -> {[manifest[k] for k in changed]}); "
+                "use another --out folder or --force to re-render")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    tmp.replace(path)
+
+
+def is_done(path: Path) -> bool:
+    """A file from an earlier run: present and larger than a bare wav header."""
+    try:
+        return path.stat().st_size > 44
+    except OSError:
+        return False
+
+
+def render_all(out: Path, jobs: Sequence[tuple[str, Callable[[], np.ndarray]]], sample_rate: int,
+               report: BuildReport, force: bool = False, progress: bool = True,
+               desc: str = "rendering", after: Callable[[str, np.ndarray], None] | None = None) -> set[str]:
+    """Render every `(relative path, render function)` job that is not on disk yet.
+
+    `after(rel_path, audio)` runs after each rendered file (e.g. to write its
+    annotations) before the wav itself is written, so a wav on disk implies
+    its side files are complete. Returns the relative paths that failed
+    (silent output or an exception), which `report.failed` also lists.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    failed: set[str] = set()
+    for rel, render in tqdm(jobs, desc=desc, unit="file", disable=not progress, leave=False):
+        path = out / rel
+        if not force and is_done(path):
+            report.existing += 1
+            continue
+        try:
+            audio = render()
+        except Exception as exc:  # one bad note must not stop a corpus build
+            failed.add(rel)
+            report.failed.append((rel, f"render error: {type(exc).__name__}: {exc}"))
+            continue
+        if audio.size == 0 or float(np.max(np.abs(audio))) < MIN_PEAK:
+            failed.add(rel)
+            report.failed.append((rel, "rendered silence (preset has no sample there?)"))
+            continue
+        if after is not None:
+            after(rel, audio)
+        write_wav(path, audio, sample_rate)
+        report.rendered += 1
+    report.seconds += time.perf_counter() - start
+    return failed
