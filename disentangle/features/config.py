@@ -21,6 +21,10 @@ class FeatureConfig:
       frames; clip length in seconds is n_frames * hop_length / sample_rate.
     trim_db: leading/trailing silence below this many dB under the peak is
       removed before cropping (librosa.effects.trim); None keeps it.
+    amplitude: "mean_one" rescales each clip so that the mean of its linear
+      STFT magnitude is one (Tanaka 2022/2025: "the average amplitude of each
+      spectrogram was one"), removing loudness before the features; "none"
+      keeps the recorded level.
     """
 
     sample_rate: int = 22050
@@ -34,6 +38,7 @@ class FeatureConfig:
     normalise: Literal["minmax", "mean", "none"] = "minmax"
     n_frames: int = 64
     trim_db: float | None = 60.0
+    amplitude: Literal["none", "mean_one"] = "none"
 
     @property
     def n_bins(self) -> int:

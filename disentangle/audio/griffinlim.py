@@ -1,0 +1,96 @@
+"""Phase reconstruction: fast Griffin-Lim in batched torch, and features -> audio.
+
+`griffin_lim` is the "fast Griffin-Lim" of Perraudin et al. (2013), the
+algorithm behind `librosa.griffinlim` and torchaudio's `GriffinLim`: each
+iteration projects onto consistent spectrograms (iSTFT then STFT) and adds
+momentum (0.99) from the previous projection. It runs on whatever device the
+magnitude lives on (or `device`), so a GPU is used when the model is on one.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..features.config import FeatureConfig
+from ..features.spectrogram import Normaliser, features_to_magnitude, hann_window
+
+
+def spectral_convergence(magnitude: Tensor, audio: Tensor, cfg: FeatureConfig) -> Tensor:
+    """||S - |STFT(y)|||_F / ||S||_F per item (lower is better).
+
+    magnitude: (B, K, T) target; audio: (B, N). Returns (B,).
+    """
+    from ..features.spectrogram import stft_magnitude
+
+    rebuilt = stft_magnitude(audio, cfg)
+    t = min(rebuilt.shape[-1], magnitude.shape[-1])
+    diff = magnitude[..., :t] - rebuilt[..., :t]
+    return diff.flatten(1).norm(dim=1) / magnitude[..., :t].flatten(1).norm(dim=1).clamp_min(1e-12)
+
+
+@torch.inference_mode()
+def griffin_lim(magnitude: Tensor, cfg: FeatureConfig, n_iter: int = 32,
+                device: torch.device | str | None = None, momentum: float = 0.99,
+                init: str = "random", seed: int = 0, length: int | None = None) -> Tensor:
+    """Estimate a waveform whose |STFT| matches `magnitude`.
+
+    magnitude: (B, K, T) or (K, T) linear STFT magnitude, K = n_fft//2+1.
+    init: "random" (uniform phase, seeded by `seed`, reproducible on any
+      device because it is drawn on the CPU) or "zeros" (zero phase).
+    length: output samples; default (T - 1) * hop_length, i.e. cfg.n_samples
+      when T = cfg.n_frames.
+    Returns (B, N) or (N,) float32 on `device` (default: magnitude's device).
+    """
+    mag = magnitude if isinstance(magnitude, Tensor) else torch.as_tensor(np.asarray(magnitude))
+    single = mag.dim() == 2
+    if single:
+        mag = mag.unsqueeze(0)
+    device = torch.device(device) if device is not None else mag.device
+    mag = mag.to(device=device, dtype=torch.float32)
+    if mag.shape[-2] != cfg.n_fft // 2 + 1:
+        raise ValueError(f"magnitude has {mag.shape[-2]} bins; n_fft {cfg.n_fft} needs {cfg.n_fft // 2 + 1}")
+    n = length if length is not None else (mag.shape[-1] - 1) * cfg.hop_length
+    window = hann_window(cfg, device)
+    kw = dict(n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=window, center=True)
+
+    if init == "random":
+        gen = torch.Generator().manual_seed(seed)
+        phase = torch.rand(mag.shape, generator=gen) * (2 * torch.pi)
+        angles = torch.polar(torch.ones_like(phase), phase).to(device)
+    elif init == "zeros":
+        angles = torch.ones(mag.shape, dtype=torch.complex64, device=device)
+    else:
+        raise ValueError(f"init must be 'random' or 'zeros', got {init!r}")
+
+    previous = torch.zeros_like(angles)
+    beta = momentum / (1.0 + momentum)
+    for _ in range(n_iter):
+        audio = torch.istft(mag * angles, length=n, **kw)
+        rebuilt = torch.stft(audio, pad_mode="constant", return_complex=True, **kw)
+        # Momentum as in librosa/torchaudio: extrapolate away from the last
+        # projection, then keep only the phase.
+        angles = rebuilt - beta * previous
+        angles = angles / (angles.abs() + 1e-16)
+        previous = rebuilt
+    audio = torch.istft(mag * angles, length=n, **kw)
+    return audio[0] if single else audio
+
+
+def features_to_audio(normalised: Tensor, cfg: FeatureConfig, normaliser: Normaliser,
+                      n_iter: int = 32, device: torch.device | str | None = None,
+                      seed: int = 0) -> np.ndarray:
+    """Model-space features -> waveform via the mel inverse and Griffin-Lim.
+
+    normalised: (B, F, T) (or (F, T)) tensor in the model's normalised range.
+    Returns float32 numpy (B, N) (or (N,)), N = (T - 1) * hop_length, at
+    cfg.sample_rate. The level is whatever the features encode: scale it for
+    playback (e.g. peak-normalise) rather than assuming it lies in [-1, 1].
+    """
+    x = normalised if isinstance(normalised, Tensor) else torch.as_tensor(np.asarray(normalised))
+    with torch.inference_mode():
+        scaled = normaliser.inverse(x.detach().float())
+        mag = features_to_magnitude(scaled, cfg)
+        audio = griffin_lim(mag, cfg, n_iter=n_iter, device=device, seed=seed)
+    out = audio.cpu().numpy().astype(np.float32)
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
