@@ -1,0 +1,296 @@
+"""Self-describing checkpoints: one file rebuilds a model with everything it needs.
+
+A checkpoint is one dict of plain Python types and tensors, so it loads with
+`torch.load(weights_only=True)` (no arbitrary pickles)::
+
+    {"format": "disentangle-checkpoint/1",
+     "model": "gmvae", "model_config": {...}, "features": {...},
+     "label_maps": {column: [class names]}, "normaliser": {...},
+     "state_dict": {...},
+     "train_state": {"optimizers", "schedulers", "epoch", "best", "rng",
+                     "history", ...} or None (stripped for shipping),
+     "history": [per-epoch metrics], "report": {...},
+     "meta": {"created", "git_commit", "torch", "corpus", ...}}
+
+`load_model(name_or_path)` is the one door in: a bare name is
+`checkpoints/<name>.pt` at the repository root, a folder is a run folder
+(its `best.pt`), anything else a file path.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import pickle
+import subprocess
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+FORMAT = "disentangle-checkpoint/1"
+#: Keys every checkpoint has.
+REQUIRED = ("format", "model", "model_config", "features", "label_maps", "normaliser", "state_dict")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"{path}: {problem}")
+
+
+def checkpoints_dir() -> Path:
+    """`checkpoints/` at the repository root (beside the package folder)."""
+    import disentangle
+
+    return Path(disentangle.__file__).resolve().parents[1] / "checkpoints"
+
+
+# --- writing ------------------------------------------------------------------
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
+    """Call `write(tmp_path)` on a temp file beside `path`, then rename it over `path`.
+
+    A reader never sees a half-written file: the rename is atomic on POSIX
+    and the old file stays intact if writing fails or the process dies.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_dict(path: str | Path, ckpt: dict) -> Path:
+    """Atomically `torch.save` a checkpoint dict."""
+    return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
+
+
+def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict | None = None,
+                    report: dict | None = None, history: list | None = None,
+                    meta: dict | None = None) -> dict:
+    """The checkpoint dict of `model` (a `DisentangleModel`), all on the CPU."""
+    from disentangle.configs import to_plain
+
+    norm = normaliser.to_dict() if hasattr(normaliser, "to_dict") else dict(normaliser or {})
+    state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+    full_meta = default_meta()
+    full_meta.update(meta or {})
+    return {
+        "format": FORMAT,
+        "model": model.name,
+        "model_config": to_plain(model.config),
+        "features": to_plain(model.features),
+        "label_maps": {str(k): [str(c) for c in v] for k, v in model.label_maps.items()},
+        "normaliser": to_plain(norm),
+        "state_dict": state,
+        "train_state": train_state,
+        "history": to_plain(list(history or [])),
+        "report": to_plain(dict(report or {})),
+        "meta": to_plain(full_meta),
+    }
+
+
+def save_checkpoint(path: str | Path, model: torch.nn.Module, normaliser: Any,
+                    train_state: dict | None = None, report: dict | None = None,
+                    history: list | None = None, meta: dict | None = None) -> Path:
+    """Write `model`'s self-describing checkpoint to `path`, atomically.
+
+    normaliser: a `Normaliser` (or its `to_dict()`); train_state: what
+    `--resume` needs (optimizer/scheduler states, epoch, best, RNG states as
+    tensors, history) or None; report: evaluation metrics; meta: extra facts
+    (corpus name/fingerprint, wall time) merged into the default meta.
+    """
+    return save_dict(path, checkpoint_dict(model, normaliser, train_state, report, history, meta))
+
+
+def default_meta() -> dict:
+    """Creation time, torch version and the git commit of the code, if known."""
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch": str(torch.__version__),
+        "git_commit": git_commit(),
+    }
+
+
+def git_commit() -> str | None:
+    """The HEAD commit of the repository holding the package, or None."""
+    try:
+        root = Path(__file__).resolve().parents[1]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def strip_training_state(src: str | Path, dst: str | Path | None = None) -> Path:
+    """Drop `train_state` (optimizers, RNG) from a checkpoint for shipping.
+
+    Writes to `dst` (default: over `src`) atomically; history, report and
+    meta are kept.
+    """
+    ckpt = load_checkpoint(src)
+    ckpt["train_state"] = None
+    return save_dict(dst or src, ckpt)
+
+
+def update_report(path: str | Path, report: dict, merge: bool = True) -> Path:
+    """Store an evaluation report in an existing checkpoint (atomically)."""
+    from disentangle.configs import to_plain
+
+    ckpt = load_checkpoint(path)
+    base = dict(ckpt.get("report") or {}) if merge else {}
+    base.update(to_plain(report))
+    ckpt["report"] = base
+    return save_dict(path, ckpt)
+
+
+# --- reading ------------------------------------------------------------------
+def load_checkpoint(path: str | Path) -> dict:
+    """Read and validate a checkpoint dict (tensors on the CPU).
+
+    Raises `CheckpointError` naming the file for: a missing file, a truncated
+    or corrupt file, and a foreign file (not a torch file, a pickle that needs
+    `weights_only=False`, or a torch file that is not a disentangle checkpoint).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(path, "checkpoint file not found")
+    if path.is_dir():
+        raise CheckpointError(path, "is a folder, not a checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(path, "checkpoint file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": we report our own error
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # weights_only refuses pickles of arbitrary objects; with a plain
+        # pickle it also lands here. Neither is something we wrote.
+        text = str(exc)
+        tail = text.split("WeightsUnpickler error:", 1)[-1]
+        first = next((ln.strip() for ln in tail.splitlines() if ln.strip()), type(exc).__name__)
+        raise CheckpointError(path, "not a disentangle checkpoint: it holds Python objects that "
+                                    f"need weights_only=False to load, which is unsafe ({first})"
+                              ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if zipfile.is_zipfile(path):
+            problem = f"truncated or corrupt checkpoint file ({msg})"
+        else:
+            problem = f"truncated, corrupt or not a torch checkpoint file ({msg})"
+        raise CheckpointError(path, problem) from None
+    except Exception as exc:  # any other failure of the unpickler is still "unreadable"
+        raise CheckpointError(path, f"unreadable checkpoint file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        kind = type(ckpt).__name__
+        found = ckpt.get("format") if isinstance(ckpt, dict) else None
+        raise CheckpointError(path, f"not a disentangle checkpoint (a torch file holding a {kind}"
+                                    + (f" of format {found!r}" if found else " without "
+                                       f"format {FORMAT!r}") + ")")
+    missing = [k for k in REQUIRED if k not in ckpt]
+    if missing:
+        raise CheckpointError(path, f"damaged checkpoint: missing keys {missing}")
+    return ckpt
+
+
+def build_model(ckpt: dict, path: str | Path = "<checkpoint>", device: str | torch.device = "cpu"):
+    """Rebuild the `DisentangleModel` a checkpoint dict describes, weights loaded.
+
+    Raises `CheckpointError` when the model name is not registered, the stored
+    config does not fit the model's config class, or the weights do not match
+    the architecture the config builds.
+    """
+    from disentangle.configs import ConfigError, build_dataclass, registry
+    from disentangle.features.config import FeatureConfig
+
+    models = registry()
+    name = ckpt["model"]
+    if name not in models:
+        raise CheckpointError(path, f"unknown model {name!r} (registered: {sorted(models)}); "
+                                    "was it saved by a newer version of disentangle?")
+    cls = models[name]
+    try:
+        config = build_dataclass(cls.config_class, dict(ckpt["model_config"]), "model_config")
+        features = build_dataclass(FeatureConfig, dict(ckpt["features"]), "features")
+    except ConfigError as exc:
+        raise CheckpointError(path, f"stored config does not fit model {name!r}: {exc}") from None
+    try:
+        model = cls(config, features, {k: list(v) for k, v in ckpt["label_maps"].items()})
+    except Exception as exc:
+        raise CheckpointError(path, f"cannot build model {name!r} from the stored config "
+                                    f"({type(exc).__name__}: {exc})") from None
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = "; ".join(lines[1:4]) if len(lines) > 1 else lines[0] if lines else ""
+        raise CheckpointError(path, f"the stored weights do not match the config of model "
+                                    f"{name!r}: {detail}") from None
+    return model.to(device)
+
+
+def resolve_checkpoint(name_or_path: str | Path) -> Path:
+    """Where `load_model` looks: file, run folder (best.pt) or shipped name."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        for candidate in ("best.pt", "last.pt"):
+            if (path / candidate).is_file():
+                return path / candidate
+        raise CheckpointError(path, "run folder holds neither best.pt nor last.pt")
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path
+    shipped = checkpoints_dir() / f"{name_or_path}.pt"
+    if not shipped.exists():
+        have = sorted(p.stem for p in checkpoints_dir().glob("*.pt")) if checkpoints_dir().is_dir() else []
+        raise CheckpointError(shipped, f"no checkpoint named {str(name_or_path)!r} "
+                                       f"(shipped checkpoints: {have or 'none'})")
+    return shipped
+
+
+def load_model(name_or_path: str | Path, device: str | torch.device = "cpu"):
+    """Load a trained model ready for inference.
+
+    name_or_path: a bare name (`"gmvae"` -> `checkpoints/gmvae.pt` at the
+    repository root), a run folder (its `best.pt`) or a checkpoint file.
+    Returns the `DisentangleModel` in eval mode on `device`, with
+    `model.normaliser` (a `Normaliser`), `model.report` (dict),
+    `model.history` (list), `model.meta` (dict) and `model.checkpoint_path`.
+    """
+    path = resolve_checkpoint(name_or_path)
+    ckpt = load_checkpoint(path)
+    model = build_model(ckpt, path, device)
+    model.normaliser = _normaliser_from_dict(ckpt["normaliser"], path)
+    model.report = dict(ckpt.get("report") or {})
+    model.history = list(ckpt.get("history") or [])
+    model.meta = dict(ckpt.get("meta") or {})
+    model.checkpoint_path = path.resolve()
+    model.eval()
+    return model
+
+
+def _normaliser_from_dict(d: dict, path: Path):
+    from disentangle.features.spectrogram import Normaliser
+
+    try:
+        return Normaliser.from_dict(dict(d))
+    except Exception as exc:
+        raise CheckpointError(path, f"damaged normaliser settings {d!r} ({type(exc).__name__}: {exc})"
+                              ) from None
+
+
+__all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_model",
+           "build_model", "strip_training_state", "update_report", "atomic_write", "save_dict",
+           "checkpoint_dict", "resolve_checkpoint", "checkpoints_dir"]

@@ -1,0 +1,54 @@
+"""Training settings: one typed dataclass, stored in every run's checkpoint."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from disentangle.data.schema import LABELS
+
+
+@dataclass
+class TrainConfig:
+    """How a model is optimised (`disentangle.training.trainer.train`).
+
+    epochs: passes over the training split.
+    batch_size: items per optimisation step (per process when distributed,
+      so the global batch is batch_size x world size).
+    lr, weight_decay: handed to `model.make_optimizers`.
+    grad_clip: max gradient norm (None or 0 disables clipping).
+    seed: seeds torch, numpy and random; same seed -> same weights on CPU.
+    num_workers: DataLoader worker processes (0 keeps loading in-process,
+      which is fastest for in-memory spectrograms).
+    device: "auto" (cuda if available, else cpu), "cpu", "cuda" or "cuda:N".
+    label_columns: label columns encoded for the model (class indices come
+      from the whole corpus so they are stable across splits).
+    patience: stop after this many epochs without a better validation loss
+      (None disables early stopping).
+    min_delta: an epoch counts as better only if it beats the best by this.
+    lr_patience: ReduceLROnPlateau patience in epochs (None disables it).
+    lr_factor: ReduceLROnPlateau factor.
+    valid_fraction: when the corpus has no "valid" split, this fraction of the
+      training items (chosen with `seed`) is held out for validation instead.
+    monitor: the validation term that selects the best checkpoint.
+    evaluate: after training, run `disentangle.evaluation.evaluate` (when it
+      is available) on the test split and store its report in the artifact.
+    """
+
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float | None = 1.0
+    seed: int = 0
+    num_workers: int = 0
+    device: str = "auto"
+    label_columns: list[str] = field(default_factory=lambda: list(LABELS))
+    patience: int | None = None
+    min_delta: float = 0.0
+    lr_patience: int | None = None
+    lr_factor: float = 0.5
+    valid_fraction: float = 0.1
+    monitor: str = "loss"
+    evaluate: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,329 @@
+"""The training loop: seeded, resumable, atomic checkpoints, optional torchrun.
+
+A run folder `out_dir` holds `last.pt` (every epoch, with the full training
+state), `best.pt` (the epoch with the lowest mean validation loss) and
+`log.jsonl` (one JSON object per epoch). When training ends, the best
+checkpoint, stripped of its optimizer state and given a short report, is
+written beside the folder as `<out_dir>.pt`: that file is the run's artifact
+(`--out checkpoints/gmvae` -> `checkpoints/gmvae.pt`, which
+`disentangle.load_model("gmvae")` finds).
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from disentangle.checkpoint import atomic_write, checkpoint_dict, load_checkpoint, save_dict
+from disentangle.configs import RunConfig, load_config, registry, to_plain
+from disentangle.training import distributed as dd
+from disentangle.training.data import TrainData, prepare_data
+from disentangle.training.state import (batch_size_of, pick_device, rng_state, seed_everything,
+                                        set_rng_state, to_device)
+
+
+def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str | Path,
+          epochs: int | None = None, device: str | None = "auto", resume: bool = False,
+          progress: bool = True) -> Path:
+    """Train `run_config`'s model on the corpus in `data_dir`; return the artifact path.
+
+    epochs: overrides `train.epochs` (the total, counting epochs already done
+    when resuming). device: "auto" defers to `train.device` (itself "auto" ->
+    cuda if available, else cpu). resume: continue from `out_dir/last.pt`
+    (model, optimizers, schedulers, epoch, best value, RNG states, history).
+    Under torchrun every rank calls this; only rank 0 writes files, and the
+    artifact path is returned on every rank.
+    """
+    run = run_config if isinstance(run_config, RunConfig) else load_config(run_config)
+    cfg = run.train
+    n_epochs = int(epochs if epochs is not None else cfg.epochs)
+    wanted = device if device not in (None, "", "auto") else cfg.device
+    wants_cuda = str(wanted).startswith("cuda") or (wanted in (None, "", "auto")
+                                                    and torch.cuda.is_available())
+    info = dd.init_distributed("cuda" if wants_cuda else "cpu")
+    dev = pick_device(wanted, info.local_rank)
+    out_dir = Path(out_dir)
+    main = info.is_main
+    say = _printer(main and progress)
+    if main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    # Rank 0 computes the feature cache; the others wait, then read it.
+    if not main:
+        dd.barrier(info)
+    data = prepare_data(data_dir, run.features, cfg.label_columns, cfg.valid_fraction, cfg.seed,
+                        progress=progress and main)
+    if main:
+        dd.barrier(info)
+    say(f"corpus {data.corpus.name}: {len(data.splits['train'])} train / "
+        f"{len(data.splits['valid'])} valid / {len(data.splits['test'])} test items"
+        + (f", {len(data.skipped)} skipped" if data.skipped else "") + f"; device {dev}"
+        + (f", {info.world_size} processes" if info.enabled else ""))
+
+    seed_everything(cfg.seed)  # same initial weights on every rank
+    model = registry()[run.model](run.model_config, run.features, data.label_maps).to(dev)
+    optimizers = model.make_optimizers(cfg.lr, cfg.weight_decay)
+    schedulers = {name: torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
+        for name, opt in optimizers.items()} if cfg.lr_patience is not None else {}
+    state = {"epoch": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0, "history": [],
+             "seconds": 0.0}
+    seed_everything(cfg.seed + info.rank)  # independent sampling noise per rank
+
+    last = out_dir / "last.pt"
+    if resume and last.is_file():
+        ckpt = load_checkpoint(last)
+        if ckpt.get("train_state") is None:
+            raise ValueError(f"{last}: has no training state to resume from")
+        _restore(ckpt, model, optimizers, schedulers, state, info, dev)
+        say(f"resumed from {last} after epoch {state['epoch']} (best {state['best']:.5g} "
+            f"at epoch {state['best_epoch']})")
+    elif resume:
+        say(f"--resume: no {last} yet, starting from scratch")
+    if main:  # the log always matches the history of the checkpoint we start from
+        _rewrite_log(out_dir / "log.jsonl", state["history"])
+
+    hooks = []
+    if info.enabled:
+        dd.broadcast_module(model)
+        hooks = dd.install_gradient_sync(model, info.world_size)
+    meta = {"corpus": {"name": data.corpus.name, "root": str(data.corpus.root),
+                       "fingerprint": data.corpus.fingerprint(), "items": len(data.items),
+                       "splits": {k: int(len(v)) for k, v in data.splits.items()}},
+            "run_config": run.to_dict(), "world_size": info.world_size, "device": str(dev)}
+
+    train_loader, sampler = _train_loader(data, cfg, info, dev)
+    valid_loader = _eval_loader(data, "valid", cfg, info, dev)
+    try:
+        while state["epoch"] < n_epochs:
+            if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
+                say(f"early stop: no improvement for {state['bad_epochs']} epochs")
+                break
+            epoch = state["epoch"]
+            t0 = time.perf_counter()
+            model.train()
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            else:  # a fresh, epoch-seeded order: resuming replays it exactly
+                train_loader.generator.manual_seed(cfg.seed * 100_003 + epoch)
+            totals: dict[str, list[float]] = {}
+            bar = _bar(train_loader, f"epoch {epoch + 1}/{n_epochs}", main and progress)
+            for batch in bar:
+                batch = to_device(batch, dev)
+                terms = model.train_step(batch, optimizers, epoch, cfg.grad_clip or None)
+                _accumulate(totals, terms, batch_size_of(batch))
+                if hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{terms.get('loss', float('nan')):.4g}")
+            if info.enabled:
+                dd.average_buffers(model, info.world_size)
+            train_means = _means(dd.all_reduce_totals(totals, info))
+            valid_means = _means(dd.all_reduce_totals(evaluate_loss(model, valid_loader, epoch, dev),
+                                                      info))
+            seconds = time.perf_counter() - t0
+            state["seconds"] += seconds
+            monitor = valid_means.get(cfg.monitor, train_means.get(cfg.monitor, math.nan))
+            for sched in schedulers.values():
+                if math.isfinite(monitor):
+                    sched.step(monitor)
+            improved = math.isfinite(monitor) and monitor < state["best"] - cfg.min_delta
+            if improved:
+                state.update(best=float(monitor), best_epoch=epoch + 1, bad_epochs=0)
+            else:
+                state["bad_epochs"] += 1
+            record = {"epoch": epoch + 1,
+                      **{f"train/{k}": v for k, v in train_means.items()},
+                      **{f"valid/{k}": v for k, v in valid_means.items()},
+                      "lr": {n: o.param_groups[0]["lr"] for n, o in optimizers.items()},
+                      "seconds": round(seconds, 3),
+                      "items_per_second": round(len(data.splits["train"]) / max(seconds, 1e-9), 2),
+                      "best": bool(improved)}
+            state["history"].append(record)
+            state["epoch"] = epoch + 1
+            if main:
+                _save_epoch(out_dir, model, data, optimizers, schedulers, state, meta, improved)
+                with open(out_dir / "log.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                say(f"epoch {epoch + 1}: train {train_means.get('loss', math.nan):.5g}  "
+                    f"valid {valid_means.get('loss', math.nan):.5g}"
+                    + ("  (best)" if improved else "") + f"  [{seconds:.1f} s]")
+        artifact = out_dir.parent / f"{out_dir.name}.pt"
+        if main:
+            _finish(out_dir, artifact, data, cfg, dev, say)
+        dd.barrier(info)
+        return artifact
+    finally:
+        for h in hooks:
+            h.remove()
+        dd.shutdown(info)
+
+
+@torch.no_grad()
+def evaluate_loss(model: torch.nn.Module, loader: DataLoader | None, epoch: int,
+                  device: torch.device) -> dict[str, list[float]]:
+    """`model.loss` in eval mode over every batch: {term: [weighted sum, items]}.
+
+    Each batch counts by its size, so the mean is over items, not batches
+    (and not just the last batch).
+    """
+    totals: dict[str, list[float]] = {}
+    if loader is None:
+        return totals
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in loader:
+            batch = to_device(batch, device)
+            terms = model.loss(batch, epoch)
+            _accumulate(totals, {k: float(v.detach()) for k, v in terms.items()},
+                        batch_size_of(batch))
+    finally:
+        model.train(was_training)
+    return totals
+
+
+# --- helpers --------------------------------------------------------------------
+def _accumulate(totals: dict[str, list[float]], terms: dict[str, float], n: int) -> None:
+    for key, value in terms.items():
+        value = float(value)
+        slot = totals.setdefault(key, [0.0, 0.0])
+        slot[0] += value * n
+        slot[1] += n
+
+
+def _means(totals: dict[str, list[float]]) -> dict[str, float]:
+    return {k: (s / n if n else math.nan) for k, (s, n) in sorted(totals.items())}
+
+
+def _train_loader(data: TrainData, cfg, info: dd.DistInfo, dev: torch.device):
+    dataset = data.dataset("train")
+    common = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers,
+                  pin_memory=dev.type == "cuda", persistent_workers=False)
+    if info.enabled:
+        from torch.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank,
+                                     shuffle=True, seed=cfg.seed, drop_last=False)
+        return DataLoader(dataset, sampler=sampler, **common), sampler
+    return DataLoader(dataset, shuffle=True, generator=torch.Generator(), **common), None
+
+
+def _eval_loader(data: TrainData, split: str, cfg, info: dd.DistInfo,
+                 dev: torch.device) -> DataLoader | None:
+    """Each rank takes every world_size-th item: no padding, so sums stay exact."""
+    idx = data.splits[split][info.rank::info.world_size]
+    if len(idx) == 0:
+        return None
+    return DataLoader(data.dataset(split, idx), batch_size=cfg.batch_size, shuffle=False,
+                      num_workers=cfg.num_workers, pin_memory=dev.type == "cuda",
+                      generator=torch.Generator().manual_seed(0))
+
+
+def _train_state(optimizers: dict, schedulers: dict, state: dict) -> dict:
+    return {"optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in schedulers.items()},
+            "epoch": state["epoch"], "best": state["best"], "best_epoch": state["best_epoch"],
+            "bad_epochs": state["bad_epochs"], "seconds": state["seconds"],
+            "rng": rng_state(), "history": to_plain(state["history"])}
+
+
+def _save_epoch(out_dir: Path, model, data: TrainData, optimizers: dict, schedulers: dict,
+                state: dict, meta: dict, improved: bool) -> None:
+    """last.pt every epoch; best.pt too when the validation mean improved."""
+    meta = dict(meta, epoch=state["epoch"], best_epoch=state["best_epoch"],
+                train_seconds=round(state["seconds"], 3))
+    ckpt = checkpoint_dict(model, data.normaliser, _train_state(optimizers, schedulers, state),
+                           history=state["history"], meta=meta)
+    save_dict(out_dir / "last.pt", ckpt)
+    if improved:
+        save_dict(out_dir / "best.pt", ckpt)
+
+
+def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
+             info: dd.DistInfo, dev: torch.device) -> None:
+    ts = ckpt["train_state"]
+    model.load_state_dict(ckpt["state_dict"])
+    model.to(dev)
+    for name, opt in optimizers.items():
+        if name in ts["optimizers"]:
+            opt.load_state_dict(ts["optimizers"][name])
+    for name, sched in schedulers.items():
+        if name in ts.get("schedulers", {}):
+            sched.load_state_dict(ts["schedulers"][name])
+    for key in ("epoch", "best", "best_epoch", "bad_epochs", "seconds"):
+        state[key] = ts[key]
+    state["history"] = list(ts["history"])
+    if not info.enabled:
+        # Per-rank noise streams differ by design, so only a single process
+        # can continue the exact random sequence it saved.
+        set_rng_state(ts["rng"])
+
+
+def _rewrite_log(path: Path, history: list) -> None:
+    text = "".join(json.dumps(r) + "\n" for r in history)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def _finish(out_dir: Path, artifact: Path, data: TrainData, cfg, dev: torch.device, say) -> None:
+    """Write the artifact: best.pt without train_state, plus a short report."""
+    source = out_dir / "best.pt" if (out_dir / "best.pt").is_file() else out_dir / "last.pt"
+    if not source.is_file():
+        say("no epoch was trained: no artifact written")
+        return
+    ckpt = load_checkpoint(source)
+    ckpt["train_state"] = None
+    history = ckpt.get("history") or []
+    report: dict = dict(ckpt.get("report") or {})
+    report["training"] = {"best_epoch": ckpt["meta"].get("best_epoch"),
+                          "epochs": len(history),
+                          "train_seconds": ckpt["meta"].get("train_seconds"),
+                          "valid/loss": min((r.get("valid/loss", math.inf) for r in history),
+                                            default=None)}
+    from disentangle.checkpoint import build_model
+
+    model = build_model(ckpt, source, dev)
+    test_loader = _eval_loader(data, "test", cfg, dd.DistInfo(), dev)
+    if test_loader is not None:
+        report["test_loss"] = _means(evaluate_loss(model, test_loader, len(history), dev))
+    if cfg.evaluate and len(data.splits["test"]):
+        report.update(_full_evaluation(model, data, say))
+    ckpt["report"] = to_plain(report)
+    save_dict(artifact, ckpt)
+    say(f"artifact: {artifact}")
+
+
+def _full_evaluation(model, data: TrainData, say) -> dict:
+    """The evaluation package's report on the test split, when it is installed."""
+    try:
+        from disentangle.evaluation import evaluate
+    except ImportError:
+        return {}
+    model.normaliser = data.normaliser
+    model.eval()
+    try:
+        return dict(evaluate(model, data.corpus, split="test"))
+    except Exception as exc:  # the checkpoint is still good without the report
+        say(f"evaluation failed ({type(exc).__name__}: {exc}); run scripts/evaluate.py later")
+        return {}
+
+
+def _printer(enabled: bool):
+    def say(msg: str) -> None:
+        if enabled:
+            print(msg, file=sys.stderr, flush=True)
+    return say
+
+
+def _bar(loader, desc: str, enabled: bool):
+    if not enabled:
+        return loader
+    from tqdm.auto import tqdm
+
+    return tqdm(loader, desc=desc, leave=False, dynamic_ncols=True, file=sys.stderr)
+
+
+__all__ = ["train", "evaluate_loss"]
