@@ -1,0 +1,8 @@
+"""The models: importing this package fills `REGISTRY` with every model class."""
+from disentangle.models.base import (REGISTRY, DisentangleModel, LatentSpace, ModelConfig, Posterior,
+                                     PriorComponents, register)
+from disentangle.models.gmvae import GMVAE, GMVAEConfig
+from disentangle.models.mdgmvae import MDGMVAE, MDGMVAEConfig
+
+__all__ = ["REGISTRY", "DisentangleModel", "LatentSpace", "ModelConfig", "Posterior", "PriorComponents",
+           "register", "GMVAE", "GMVAEConfig", "MDGMVAE", "MDGMVAEConfig"]
