@@ -1,0 +1,105 @@
+"""Disk caches of the explorer: corpus latents and projections under `<corpus>/.cache/explore/`.
+
+Keys: the checkpoint (content hash + mtime of its file, or a hash of the
+weights for a model built in memory), the corpus fingerprint (paths, sizes,
+mtimes) and the feature settings; projections add the space and the
+projection parameters. Everything is .npy + .json (no pickles), written
+atomically so a crash never leaves a half file behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from disentangle.models.base import DisentangleModel
+
+
+def file_key(path: str | Path) -> str:
+    """sha1 of a file's content, size and mtime (first 16 hex digits)."""
+    path = Path(path)
+    st = path.stat()
+    h = hashlib.sha1(f"{st.st_size}|{int(st.st_mtime)}".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def model_key(model: DisentangleModel) -> str:
+    """A key for a model's weights: its checkpoint file if it has one, else its tensors."""
+    path = getattr(model, "checkpoint_path", None)
+    if path is not None and Path(path).is_file():
+        return f"{model.name}-{file_key(path)}"
+    h = hashlib.sha1(model.name.encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return f"{model.name}-{h.hexdigest()[:16]}"
+
+
+def _atomic_save(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+    np.save(tmp, array)
+    tmp.replace(path)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+class LatentCache:
+    """Posterior means of every corpus item for one model, stored per space.
+
+    folder: `<root>/<model key>_<corpus fingerprint>_<feature key>/` holding
+    `<space>.npy` ((N, D) global or (N, T', D) local) and `items.json` (the
+    item paths, in row order, to check the rows still match).
+    """
+
+    def __init__(self, root: Path, model_key: str, corpus_fp: str, feature_key: str):
+        self.folder = Path(root) / f"{model_key}_{corpus_fp}_{feature_key}"
+
+    def load(self, paths: list[str], spaces: list[str]) -> dict[str, np.ndarray] | None:
+        """The cached latents, or None when missing or stale."""
+        try:
+            meta = json.loads((self.folder / "items.json").read_text())
+            if meta.get("paths") != paths:
+                return None
+            out = {s: np.load(self.folder / f"{s}.npy", allow_pickle=False) for s in spaces}
+        except (OSError, ValueError):
+            return None
+        if any(len(v) != len(paths) for v in out.values()):
+            return None
+        return out
+
+    def save(self, paths: list[str], latents: dict[str, np.ndarray]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for space, array in latents.items():
+            _atomic_save(self.folder / f"{space}.npy", np.ascontiguousarray(array, dtype=np.float32))
+        _atomic_text(self.folder / "items.json", json.dumps({"paths": paths}))
+
+    def projection_stem(self, space: str, params_key: str) -> Path:
+        """Where a projection of `space` with parameters `params_key` is stored (no suffix)."""
+        return self.folder / f"proj_{space}_{params_key}"
+
+
+def encode_all(interface, x: torch.Tensor, batch_size: int = 128, progress=None) -> dict[str, np.ndarray]:
+    """Normalised features (N, F, T) -> {space: (N, D) or (N, T', D)} float32 means.
+
+    progress: optional callable(fraction, text) called after each batch.
+    """
+    parts: dict[str, list[np.ndarray]] = {}
+    n = len(x)
+    for start in range(0, n, batch_size):
+        z = interface.encode(x[start:start + batch_size])
+        for space, v in z.items():
+            parts.setdefault(space, []).append(v.numpy())
+        if progress is not None:
+            progress(min(1.0, (start + batch_size) / max(n, 1)), f"encoding {min(n, start + batch_size)}/{n}")
+    return {s: np.concatenate(v).astype(np.float32) for s, v in parts.items()}

@@ -1,0 +1,200 @@
+"""2-D projections of latent vectors (UMAP, t-SNE, PCA) and placing new points on them.
+
+New points (mixture-component means, the user's own sounds) are placed with
+the fitted transform where one exists: PCA exactly, UMAP with
+`UMAP.transform` while the fitted reducer is in memory. t-SNE has no
+transform, and a UMAP loaded from the disk cache has no reducer (we store no
+pickles), so there a new point goes to the distance-weighted average of the
+map positions of its k nearest corpus points in latent space; `Projection.placement`
+says which was used so the UI can tell the user.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Method = Literal["umap", "tsne", "pca"]
+
+
+@dataclass(frozen=True)
+class ProjectionParams:
+    """What a map is made with; every field is part of the cache key.
+
+    pcs: the two principal components plotted (1-based), for PCA.
+    """
+
+    method: Method = "umap"
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    perplexity: float = 30.0
+    pcs: tuple[int, int] = (1, 2)
+    seed: int = 0
+
+    def relevant(self) -> dict[str, Any]:
+        """Only the parameters the method uses (so PCA maps ignore UMAP settings)."""
+        keep = {"umap": ("n_neighbors", "min_dist", "seed"), "tsne": ("perplexity", "seed"),
+                "pca": ("pcs",)}[self.method]
+        d = asdict(self)
+        return {"method": self.method, **{k: d[k] for k in keep}}
+
+    def key(self) -> str:
+        return hashlib.sha1(json.dumps(self.relevant(), sort_keys=True).encode()).hexdigest()[:12]
+
+    def label(self) -> str:
+        """Human-readable, e.g. 'UMAP (n_neighbors=15, min_dist=0.1)'."""
+        rel = {k: v for k, v in self.relevant().items() if k not in ("method", "seed")}
+        inner = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in rel.items())
+        return f"{dict(umap='UMAP', tsne='t-SNE', pca='PCA')[self.method]} ({inner})"
+
+
+@dataclass
+class Projection:
+    """A fitted 2-D map of N latent vectors.
+
+    coords: (N, 2) float32 map positions. reference: (N, D) the vectors it was
+    fitted on (for neighbour placement). pca_mean (D,), pca_axes (2, D): the
+    exact linear map for PCA. reducer: a fitted UMAP, in memory only.
+    seconds: fitting time (0 when loaded from disk).
+    """
+
+    params: ProjectionParams
+    coords: np.ndarray
+    reference: np.ndarray
+    pca_mean: np.ndarray | None = None
+    pca_axes: np.ndarray | None = None
+    reducer: Any = None
+    seconds: float = 0.0
+    from_cache: bool = False
+    explained: list[float] = field(default_factory=list)
+
+    @property
+    def placement(self) -> str:
+        """How new points are placed: 'exact' (PCA), 'transform' (UMAP) or 'neighbours'."""
+        if self.params.method == "pca":
+            return "exact"
+        return "transform" if self.reducer is not None else "neighbours"
+
+    def transform(self, x: np.ndarray, k: int = 10) -> np.ndarray:
+        """New vectors (M, D) -> map positions (M, 2); see `placement`."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, self.reference.shape[1])
+        if len(x) == 0:
+            return np.zeros((0, 2), np.float32)
+        if self.params.method == "pca":
+            return ((x - self.pca_mean) @ self.pca_axes.T).astype(np.float32)
+        if self.reducer is not None:
+            return np.asarray(self.reducer.transform(x), dtype=np.float32)
+        return place_by_neighbours(self.reference, self.coords, x, k=k)
+
+    # --- disk cache: coords .npy + meta .json (no pickles) ---------------
+    def save(self, stem: Path) -> None:
+        """Write `<stem>.npy` (coords) and `<stem>.json` (params, PCA axes), atomically."""
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stem.with_name(stem.name + ".tmp.npy")
+        np.save(tmp, self.coords.astype(np.float32))
+        tmp.replace(stem.with_suffix(".npy"))
+        meta = {"params": {**asdict(self.params), "pcs": list(self.params.pcs)},
+                "seconds": self.seconds, "explained": self.explained,
+                "pca_mean": None if self.pca_mean is None else self.pca_mean.tolist(),
+                "pca_axes": None if self.pca_axes is None else self.pca_axes.tolist()}
+        tmp_json = stem.with_name(stem.name + ".tmp.json")
+        tmp_json.write_text(json.dumps(meta))
+        tmp_json.replace(stem.with_suffix(".json"))
+
+    @classmethod
+    def load(cls, stem: Path, reference: np.ndarray) -> "Projection | None":
+        """Read a saved projection; None when absent, unreadable or of the wrong length."""
+        try:
+            meta = json.loads(stem.with_suffix(".json").read_text())
+            coords = np.load(stem.with_suffix(".npy"), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if coords.shape != (len(reference), 2):
+            return None
+        p = dict(meta["params"])
+        p["pcs"] = tuple(p["pcs"])
+        arr = (lambda v: None if v is None else np.asarray(v, dtype=np.float32))
+        return cls(ProjectionParams(**p), coords, reference, arr(meta["pca_mean"]), arr(meta["pca_axes"]),
+                   None, 0.0, True, list(meta.get("explained", [])))
+
+
+def place_by_neighbours(reference: np.ndarray, coords: np.ndarray, x: np.ndarray, k: int = 10) -> np.ndarray:
+    """Place new vectors x (M, D) at the inverse-distance-weighted mean position
+    of their k nearest reference vectors (N, D) whose positions are coords (N, 2)."""
+    k = max(1, min(k, len(reference)))
+    d = np.sqrt(((x[:, None, :] - reference[None, :, :]) ** 2).sum(-1))  # (M, N)
+    idx = np.argsort(d, axis=1)[:, :k]
+    dk = np.take_along_axis(d, idx, axis=1)
+    w = 1.0 / (dk + 1e-6)
+    w /= w.sum(1, keepdims=True)
+    return (coords[idx] * w[..., None]).sum(1).astype(np.float32)
+
+
+def _pca(x: np.ndarray, pcs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+    """PCA by SVD: returns (coords (N, 2), mean (D,), axes (2, D), explained variance ratios)."""
+    mean = x.mean(0)
+    centred = x - mean
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    var = s ** 2
+    ratio = (var / max(var.sum(), 1e-12)).tolist()
+    n = vt.shape[0]
+    picks = [min(max(int(p), 1), n) - 1 for p in pcs]
+    axes = vt[picks]
+    # A deterministic sign: the largest loading of each axis is positive, so
+    # a refit on the same data never mirrors the map.
+    signs = np.sign(axes[np.arange(2), np.abs(axes).argmax(1)])
+    axes = axes * np.where(signs == 0, 1, signs)[:, None]
+    return (centred @ axes.T).astype(np.float32), mean.astype(np.float32), axes.astype(np.float32), \
+        [ratio[i] for i in picks]
+
+
+def fit_projection(x: np.ndarray, params: ProjectionParams) -> Projection:
+    """Fit a 2-D map of x (N, D) -> `Projection` with coords (N, 2).
+
+    Fewer points or dimensions than a method needs fall back gracefully: t-SNE
+    perplexity is capped below N, UMAP neighbours below N, and 1-D latents are
+    plotted against zero.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n, d = x.shape
+    start = time.perf_counter()
+    if d == 1:
+        x_fit = np.concatenate([x, np.zeros_like(x)], 1)
+    else:
+        x_fit = x
+    mean = axes = None
+    reducer = None
+    explained: list[float] = []
+    if params.method == "pca" or n < 5:
+        coords, mean, axes, explained = _pca(x_fit, params.pcs)
+        if d == 1:
+            axes = axes[:, :1]
+            mean = mean[:1]
+        if params.method != "pca":  # too few points for a neighbour graph
+            params = ProjectionParams("pca", pcs=(1, 2), seed=params.seed)
+    elif params.method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(params.perplexity, max(1.0, (n - 1) / 3.0)))
+        coords = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=params.seed,
+                      learning_rate="auto").fit_transform(x_fit).astype(np.float32)
+    elif params.method == "umap":
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # umap warns that a seed disables parallelism
+            import umap
+
+            reducer = umap.UMAP(n_neighbors=int(min(params.n_neighbors, n - 1)), min_dist=float(params.min_dist),
+                                n_components=2, random_state=params.seed)
+            coords = reducer.fit_transform(x_fit).astype(np.float32)
+        if d == 1:
+            reducer = None  # it was fitted on padded vectors; place new points by neighbours
+    else:
+        raise ValueError(f"unknown projection method {params.method!r}; use umap, tsne or pca")
+    return Projection(params, coords, x, mean, axes, reducer, time.perf_counter() - start, False, explained)
