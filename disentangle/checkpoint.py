@@ -65,11 +65,18 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save_dict(path: str | Path, ckpt: dict) -> Path:
@@ -177,6 +184,9 @@ def load_checkpoint(path: str | Path) -> dict:
             warnings.simplefilter("ignore")
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if not _looks_like_torch_or_pickle(path):
+            raise CheckpointError(path, "not a torch checkpoint file (neither a torch zip archive "
+                                        "nor a pickle)") from None
         # weights_only refuses pickles of arbitrary objects; with a plain
         # pickle it also lands here. Neither is something we wrote.
         text = str(exc)
@@ -204,6 +214,13 @@ def load_checkpoint(path: str | Path) -> dict:
     if missing:
         raise CheckpointError(path, f"damaged checkpoint: missing keys {missing}")
     return ckpt
+
+
+def _looks_like_torch_or_pickle(path: Path) -> bool:
+    """A torch zip archive, or a pickle (protocol >= 2 starts with the PROTO opcode)."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    return zipfile.is_zipfile(path) or (len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
 
 
 def build_model(ckpt: dict, path: str | Path = "<checkpoint>", device: str | torch.device = "cpu"):

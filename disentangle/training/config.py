@@ -23,7 +23,8 @@ class TrainConfig:
       from the whole corpus so they are stable across splits).
     patience: stop after this many epochs without a better validation loss
       (None disables early stopping).
-    min_delta: an epoch counts as better only if it beats the best by this.
+    min_delta: an epoch counts as better only if it beats the best by this
+      (for best-checkpoint selection, early stopping and ReduceLROnPlateau).
     lr_patience: ReduceLROnPlateau patience in epochs (None disables it).
     lr_factor: ReduceLROnPlateau factor.
     valid_fraction: when the corpus has no "valid" split, this fraction of the

@@ -69,7 +69,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     model = registry()[run.model](run.model_config, run.features, data.label_maps).to(dev)
     optimizers = model.make_optimizers(cfg.lr, cfg.weight_decay)
     schedulers = {name: torch.optim.lr_scheduler.ReduceLROnPlateau(
-        opt, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience)
+        opt, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience,
+        threshold=cfg.min_delta, threshold_mode="abs")  # same "better" as early stopping
         for name, opt in optimizers.items()} if cfg.lr_patience is not None else {}
     state = {"epoch": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0, "history": [],
              "seconds": 0.0}
