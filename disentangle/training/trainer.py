@@ -15,6 +15,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch.utils.data import DataLoader
@@ -29,13 +30,16 @@ from disentangle.training.state import (batch_size_of, pick_device, rng_state, s
 
 def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str | Path,
           epochs: int | None = None, device: str | None = "auto", resume: bool = False,
-          progress: bool = True) -> Path:
+          progress: bool = True,
+          on_epoch_end: Callable[[int, torch.nn.Module, dict], None] | None = None) -> Path:
     """Train `run_config`'s model on the corpus in `data_dir`; return the artifact path.
 
     epochs: overrides `train.epochs` (the total, counting epochs already done
     when resuming). device: "auto" defers to `train.device` (itself "auto" ->
     cuda if available, else cpu). resume: continue from `out_dir/last.pt`
     (model, optimizers, schedulers, epoch, best value, RNG states, history).
+    on_epoch_end(epoch, model, record): called on every rank after each epoch
+    (1-based epoch, the bare model, the logged metrics), e.g. for tuning.
     Under torchrun every rank calls this; only rank 0 writes files, and the
     artifact path is returned on every rank.
     """
@@ -152,6 +156,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
                 say(f"epoch {epoch + 1}: train {train_means.get('loss', math.nan):.5g}  "
                     f"valid {valid_means.get('loss', math.nan):.5g}"
                     + ("  (best)" if improved else "") + f"  [{seconds:.1f} s]")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, model, record)
         artifact = out_dir.parent / f"{out_dir.name}.pt"
         if main:
             _finish(out_dir, artifact, data, cfg, dev, say)
