@@ -1,0 +1,137 @@
+"""Judges for generated spectrograms: small CNNs trained on REAL features.
+
+Luo et al. 2019 (Sec. 4.3, 4.4) score controllable synthesis and timbre
+transfer with an instrument and a pitch classifier trained on the original
+data. These are those classifiers: mel bands are channels (as in the Luo
+encoder) so that a 1-D convolution over time still sees where energy sits in
+frequency, which pitch needs; a mean over time then makes them independent of
+where the note starts.
+
+Training takes a few seconds to a minute on a CPU, so a trained classifier is
+cached on disk, keyed by a hash of everything that shapes it (the training
+features, labels, classes and the settings below).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import f1_score
+from torch import Tensor, nn
+
+#: Bump when the architecture or training recipe changes: old caches are ignored.
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Size and training recipe of a spectrogram classifier."""
+
+    channels: int = 128
+    dropout: float = 0.2
+    epochs: int = 15
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+
+class SpectrogramClassifier(nn.Module):
+    """(B, F, T) normalised features -> (B, n_classes) logits."""
+
+    def __init__(self, n_bins: int, n_classes: int, channels: int = 128, dropout: float = 0.2):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv1d(n_bins, channels, 3, padding=1), nn.BatchNorm1d(channels), nn.ReLU(),
+            nn.Conv1d(channels, channels, 3, padding=1), nn.BatchNorm1d(channels), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, n_classes))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.net(x).mean(dim=-1))
+
+    @torch.inference_mode()
+    def predict_proba(self, x: Tensor, batch_size: int = 512) -> Tensor:
+        """(B, F, T) -> (B, n_classes) class probabilities (eval mode, cpu)."""
+        was = self.training
+        self.eval()
+        out = [self(x[i:i + batch_size].float()).softmax(-1) for i in range(0, len(x), batch_size)]
+        self.train(was)
+        return torch.cat(out) if out else torch.zeros(0, self.head[-1].out_features)
+
+
+def train_classifier(x: Tensor, y: Tensor, n_classes: int,
+                     cfg: ClassifierConfig = ClassifierConfig()) -> SpectrogramClassifier:
+    """Train a classifier on labelled features.
+
+    x: (N, F, T) normalised features; y: (N,) long class indices (-1 unknown,
+    skipped). Seeded: the same inputs give the same weights.
+    """
+    keep = y >= 0
+    x, y = x[keep].float(), y[keep].long()
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    clf = SpectrogramClassifier(x.shape[1], n_classes, cfg.channels, cfg.dropout)
+    opt = torch.optim.AdamW(clf.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    clf.train()
+    for _ in range(cfg.epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for start in range(0, len(x), cfg.batch_size):
+            idx = order[start:start + cfg.batch_size]
+            if len(idx) < 2:  # BatchNorm needs two items per batch
+                continue
+            opt.zero_grad(set_to_none=True)
+            loss_fn(clf(x[idx]), y[idx]).backward()
+            opt.step()
+    clf.eval()
+    return clf
+
+
+def macro_f1(clf: SpectrogramClassifier, x: Tensor, y: Tensor) -> float | None:
+    """Macro-F1 of `clf` on (x (N, F, T), y (N,)); None when nothing is labelled."""
+    keep = y >= 0
+    if not bool(keep.any()):
+        return None
+    pred = clf.predict_proba(x[keep]).argmax(-1).numpy()
+    return float(f1_score(y[keep].numpy(), pred, average="macro", zero_division=0))
+
+
+def _cache_key(x: Tensor, y: Tensor, classes: list[str], cfg: ClassifierConfig, tag: str) -> str:
+    h = hashlib.sha1(f"v{CACHE_VERSION}|{tag}|{classes}|{sorted(asdict(cfg).items())}".encode())
+    h.update(np.ascontiguousarray(x.float().numpy()).tobytes())
+    h.update(np.ascontiguousarray(y.long().numpy()).tobytes())
+    return h.hexdigest()[:16]
+
+
+def load_or_train(x: Tensor, y: Tensor, classes: list[str], cache_dir: str | Path | None,
+                  tag: str, cfg: ClassifierConfig = ClassifierConfig()) -> SpectrogramClassifier:
+    """A classifier for `classes`, from `cache_dir` if this exact one was trained before.
+
+    x: (N, F, T) normalised training features; y: (N,) indices into
+    `classes` (-1 unknown). tag names the label column in the file name.
+    Without a cache_dir the classifier is trained and not stored.
+    """
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"classifier-{tag}-{_cache_key(x, y, classes, cfg, tag)}.pt"
+        if path.is_file():
+            try:
+                blob = torch.load(path, map_location="cpu", weights_only=True)
+                clf = SpectrogramClassifier(x.shape[1], len(classes), cfg.channels, cfg.dropout)
+                clf.load_state_dict(blob["state_dict"])
+                return clf.eval()
+            except Exception:  # noqa: BLE001 - any unreadable cache entry is simply rebuilt
+                pass  # corrupt, truncated or stale: retrain and overwrite it
+    clf = train_classifier(x, y, len(classes), cfg)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save({"state_dict": clf.state_dict(), "classes": list(classes),
+                    "config": asdict(cfg), "version": CACHE_VERSION}, tmp)
+        tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+    return clf

@@ -1,0 +1,101 @@
+"""The evaluation report as Markdown, and reading/writing it beside the JSON.
+
+Report keys (all written by `disentangle.evaluation.evaluate`):
+- `recon_mse`: MSE per time-frequency bin of the posterior-mean reconstruction
+  on the evaluated split (normalised features);
+- `probe_f1` / `knn_acc`: {space: {label: score}} of a linear probe (macro-F1)
+  and a 5-NN classifier (accuracy), trained on the train split's latents;
+- `frame_wise`: {space: [labels scored frame by frame]};
+- `components`: "prior", "class-means" or "mixed" (`components_by_space`);
+- `classifiers`: {label: {"f1", "classes"}} reference F1 of the CNN judges
+  on real features of the evaluated split;
+- `synthesis`: {"w=0": {"instrument_f1", "pitch_f1"}, ...};
+- `transfer`: {"alpha=0": {"target_prob", "target_acc", "pitch_kept"}, ...};
+- `seconds`: wall time per stage.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _steps(section: dict, prefix: str) -> list[str]:
+    """Keys like "w=0", "w=0.5" in numeric order."""
+    keys = [k for k in section if k.startswith(prefix + "=")]
+    return sorted(keys, key=lambda k: float(k.split("=", 1)[1]))
+
+
+def report_to_markdown(report: dict) -> str:
+    """A short Markdown summary of an evaluation report (tables of the same figures)."""
+    model = report.get("model", {})
+    out = [f"# Evaluation of `{model.get('model', '?')}` on split `{report.get('split', '?')}`", ""]
+    if report.get("checkpoint"):
+        out += [f"Checkpoint: `{report['checkpoint']}`", ""]
+    out += [f"Items: {report.get('n_train', '?')} train, {report.get('n_eval', '?')} evaluated. "
+            f"Reconstruction MSE per bin (normalised): **{_fmt(report.get('recon_mse'))}**.", ""]
+
+    f1, acc = report.get("probe_f1", {}), report.get("knn_acc", {})
+    labels = sorted({c for d in list(f1.values()) + list(acc.values()) for c in d})
+    if labels:
+        out += ["## What each latent space knows", "",
+                "Linear-probe macro-F1 / 5-NN accuracy, trained on the train split's latent means.", ""]
+        rows = [[space] + [f"{_fmt(f1.get(space, {}).get(c))} / {_fmt(acc.get(space, {}).get(c))}"
+                           for c in labels] for space in sorted(set(f1) | set(acc))]
+        out += _table(["space"] + labels, rows) + [""]
+        if report.get("frame_wise"):
+            out += [f"Scored frame by frame: {report['frame_wise']}.", ""]
+
+    clfs = report.get("classifiers")
+    if clfs:
+        out += ["## Judges (CNNs trained on real features)", ""]
+        out += _table(["label", "classes", "macro-F1 on real data"],
+                      [[k, v.get("classes"), v.get("f1")] for k, v in clfs.items()]) + [""]
+    out += [f"Components: {report.get('components', '-')} "
+            f"({', '.join(f'{k}: {v}' for k, v in report.get('components_by_space', {}).items())}).", ""]
+
+    syn = report.get("synthesis", {})
+    out += ["## Controllable synthesis (z = mu + w sigma eps)", ""]
+    if "skipped" in syn:
+        out += [f"Skipped: {syn['skipped']}.", ""]
+    elif syn:
+        out += _table(["w", "instrument F1", "pitch F1"],
+                      [[k.split("=")[1], syn[k].get("instrument_f1"), syn[k].get("pitch_f1")]
+                       for k in _steps(syn, "w")]) + [""]
+    tr = report.get("transfer", {})
+    out += ["## Timbre transfer (z_t + alpha (mu_target - mu_source))", ""]
+    if "skipped" in tr:
+        out += [f"Skipped: {tr['skipped']}.", ""]
+    elif tr:
+        out += _table(["alpha", "target prob.", "target acc.", "pitch kept"],
+                      [[k.split("=")[1], tr[k].get("target_prob"), tr[k].get("target_acc"),
+                        tr[k].get("pitch_kept")] for k in _steps(tr, "alpha")]) + [""]
+    if report.get("seconds"):
+        out += ["Wall time (s): " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()), ""]
+    return "\n".join(out)
+
+
+def write_report(report: dict, path: str | Path) -> tuple[Path, Path]:
+    """Write `report` as JSON to `path` and as Markdown beside it (report.json -> report.md).
+
+    Returns (json path, markdown path).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    md = path.with_suffix(".md") if path.suffix != ".md" else path.with_name(path.name + ".md")
+    md.write_text(report_to_markdown(report) + "\n")
+    return path, md
