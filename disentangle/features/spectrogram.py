@@ -61,6 +61,35 @@ def normalise_amplitude(audio: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     return (audio / mean).astype(np.float32)
 
 
+def trim_bounds(audio: np.ndarray, top_db: float, frame_length: int, hop_length: int
+                ) -> tuple[int, int]:
+    """(start, end) samples of the non-silent part, as `librosa.effects.trim`.
+
+    A frame is silent when its mean-square level is more than `top_db` below
+    the loudest frame's (frames centred, zero-padded). Written in numpy
+    because librosa's version costs seconds of JIT compilation on the first
+    call of every process, i.e. of every DataLoader worker.
+
+    audio: (N,). Returns (0, 0) for all-zero audio.
+    """
+    pad = frame_length // 2
+    padded = np.pad(np.asarray(audio, dtype=np.float64), (pad, pad))
+    n_frames = 1 + (padded.size - frame_length) // hop_length
+    if n_frames < 1:
+        return 0, audio.size
+    # mean square per frame from a cumulative sum: O(N) whatever the frame size
+    csum = np.concatenate([[0.0], np.cumsum(padded ** 2)])
+    starts = np.arange(n_frames) * hop_length
+    ms = (csum[starts + frame_length] - csum[starts]) / frame_length
+    peak = ms.max()
+    if peak <= 0:
+        return 0, 0
+    loud = np.flatnonzero(10 * np.log10(np.maximum(ms, 1e-10) / peak) > -top_db)
+    start = int(loud[0] * hop_length)
+    end = int(min(audio.size, (loud[-1] + 1) * hop_length))
+    return start, end
+
+
 def prepare_audio(audio: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     """Trim silence, then crop or zero-pad to exactly `cfg.n_samples`.
 
@@ -75,13 +104,8 @@ def prepare_audio(audio: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     """
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     n = cfg.n_samples
-    if cfg.trim_db is not None and audio.size and float(np.max(np.abs(audio))) > 0:
-        import librosa
-
-        # frame/hop of librosa's defaults scaled to our STFT: trimming works on
-        # frame RMS, so finer hops than ours would only cost time.
-        _, (start, end) = librosa.effects.trim(audio, top_db=cfg.trim_db,
-                                               frame_length=cfg.n_fft, hop_length=cfg.hop_length)
+    if cfg.trim_db is not None and audio.size:
+        start, end = trim_bounds(audio, cfg.trim_db, cfg.n_fft, cfg.hop_length)
         audio = audio[start:end]
     if audio.size > n:
         audio = audio[:n].copy()

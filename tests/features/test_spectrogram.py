@@ -127,3 +127,15 @@ def test_mel_inverse_as_good_as_librosa(n_mels, tone):
     err_ours = np.linalg.norm(ours - mag) / np.linalg.norm(mag)
     err_ref = np.linalg.norm(ref - mag) / np.linalg.norm(mag)
     assert err_ours <= err_ref * 1.05
+
+
+def test_trim_bounds_match_librosa():
+    from disentangle.features.spectrogram import trim_bounds
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = np.concatenate([np.zeros(rng.integers(0, 9000)), rng.normal(size=rng.integers(100, 30000)),
+                            1e-5 * rng.normal(size=rng.integers(0, 9000))]).astype(np.float32)
+        ref = librosa.effects.trim(x, top_db=60, frame_length=1024, hop_length=512)[1]
+        assert trim_bounds(x, 60, 1024, 512) == tuple(int(v) for v in ref)
+    assert trim_bounds(np.zeros(5000, np.float32), 60, 1024, 512) == (0, 0)
