@@ -19,7 +19,7 @@ import numpy as np
 from .soundfont import write_wav
 
 #: Bump when rendering changes in a way that makes old files stale.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 #: A rendered file whose peak is below this (-80 dBFS) does not really sound.
 MIN_PEAK = 1e-4
 

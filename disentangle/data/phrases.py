@@ -28,7 +28,7 @@ import numpy as np
 from .build import RENDER_VERSION, BuildReport, check_manifest, render_all, soundfont_id
 from .notes import INSTRUMENTS, Instrument, select_instruments
 from .schema import Corpus, Item, write_metadata
-from .soundfont import Event, SoundFontRenderer
+from .soundfont import Event, SoundFontRenderer, frame_rms
 from .splits import assign_splits
 
 #: Expression (CC 11) level each dynamics class is drawn around, and its velocity.
@@ -198,11 +198,13 @@ def phrase_annotations(plan: PhrasePlan, sample_rate: int, cfg: PhraseConfig = P
            "hop_length": np.int32(cfg.hop_length), "n_fft": np.int32(cfg.n_fft),
            "frame_rate": np.float32(sample_rate / cfg.hop_length)}
     if audio is not None:
-        import librosa
-
-        rms = librosa.feature.rms(y=audio, frame_length=cfg.n_fft, hop_length=cfg.hop_length, center=True)[0]
-        out["loudness"] = (20 * np.log10(np.maximum(rms[:n_frames], 1e-5))).astype(np.float32)
+        out["loudness"] = frame_loudness(audio, cfg.n_fft, cfg.hop_length)[:n_frames]
     return out
+
+
+def frame_loudness(audio: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
+    """dB RMS per frame (floor -100 dB). (N,) -> (1 + N // hop_length,) float32."""
+    return (20 * np.log10(np.maximum(frame_rms(audio, n_fft, hop_length), 1e-5))).astype(np.float32)
 
 
 def load_annotations(path: str | Path) -> dict[str, np.ndarray]:

@@ -108,13 +108,19 @@ class SoundFontRenderer:
 
     def _reset(self, program: int, bank: int = 0) -> None:
         synth = self._synth
+        # sounds_off() only starts a quick release: render it away until the
+        # output is exactly zero, so no earlier note leaks into this render.
         synth.sounds_off()
-        # Flush voices that were cut: a few samples are enough for TinySoundFont.
-        synth.generate(64)
+        for _ in range(400):
+            if not np.any(self._generate(256)):
+                break
+        if self.preset_name(program, bank) is None:
+            # TinySoundFont would silently fall back to another preset.
+            raise SoundFontError(self.path, f"has no preset {program} in bank {bank}")
         try:
             synth.program_select(0, self._sfid, bank, program)
         except Exception as exc:
-            raise SoundFontError(self.path, f"has no preset {program} in bank {bank} ({exc})") from None
+            raise SoundFontError(self.path, f"cannot select preset {program} in bank {bank} ({exc})") from None
         synth.pitchbend_range(0, self.bend_range)
         synth.pitchbend(0, 8192)
         synth.control_change(0, 11, 127)
@@ -196,6 +202,20 @@ def trim_trailing_silence(audio: np.ndarray, threshold: float = SILENCE) -> np.n
     """Drop trailing samples whose magnitude is below `threshold`. (N,) -> (M,), M <= N."""
     loud = np.flatnonzero(np.abs(audio) >= threshold)
     return audio[: loud[-1] + 1] if loud.size else audio[:0]
+
+
+def frame_rms(audio: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
+    """RMS over `frame_length` samples centred on every `hop_length`-th sample (zero padded).
+
+    The framing of librosa.feature.rms(center=True), in numpy so that corpus
+    builds and loaders do not pay librosa's start-up cost.
+    (N,) -> (1 + N // hop_length,) float64.
+    """
+    padded = np.pad(np.asarray(audio, dtype=np.float64), frame_length // 2)
+    if len(padded) < frame_length:
+        padded = np.pad(padded, (0, frame_length - len(padded)))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, frame_length)[::hop_length]
+    return np.sqrt(np.mean(frames ** 2, axis=1))[: 1 + len(audio) // hop_length]
 
 
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:

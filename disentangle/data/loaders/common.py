@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
+
 from ..schema import Corpus
+from ..soundfont import frame_rms
 
 #: Audio file types `load_folder` picks up (lower-case suffixes).
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
@@ -96,6 +99,20 @@ def header_seconds(path: Path) -> float:
         return 0.0
 
 
+def sounding_span(audio: np.ndarray, top_db: float, frame_length: int = 2048, hop_length: int = 512) -> int:
+    """Samples from the first to the last frame within `top_db` of the loudest frame.
+
+    The rule of librosa.effects.split/trim (frames of 2048, hop 512), so the
+    lengths match what Dal Ri 2025 measured. (N,) -> sample count (0 if silent).
+    """
+    rms = frame_rms(audio, frame_length, hop_length)
+    peak = float(rms.max()) if rms.size else 0.0
+    if peak <= 0.0:
+        return 0
+    loud = np.flatnonzero(20 * np.log10(np.maximum(rms, 1e-10) / peak) > -top_db)
+    return int(min(len(audio), (loud[-1] + 1) * hop_length) - loud[0] * hop_length)
+
+
 def sounding_seconds(root: Path, rel_paths: Iterable[str], top_db: float,
                      progress: bool = False) -> dict[str, float]:
     """Non-silent length of each file (first to last sample within `top_db` of the peak).
@@ -104,7 +121,6 @@ def sounding_seconds(root: Path, rel_paths: Iterable[str], top_db: float,
     `<root>/.cache/durations-<top_db>.json` keyed by path, size and mtime
     (silently skipped when the folder is read-only). Unreadable files -> 0.0.
     """
-    import librosa
     import soundfile as sf
     from tqdm.auto import tqdm
 
@@ -125,8 +141,7 @@ def sounding_seconds(root: Path, rel_paths: Iterable[str], top_db: float,
         if key not in cache:
             try:
                 audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
-                intervals = librosa.effects.split(audio.mean(axis=1), top_db=top_db)
-                cache[key] = float(intervals[-1, 1] - intervals[0, 0]) / sr if len(intervals) else 0.0
+                cache[key] = sounding_span(audio.mean(axis=1), top_db) / sr
             except Exception:
                 cache[key] = 0.0
             dirty = True
