@@ -169,6 +169,11 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel):
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+        for enc in (self.timbre_encoder, self.pitch_encoder):
+            # Start every posterior at unit variance: a Xavier-initialised
+            # log-variance reaches e^8 on BN-scaled features and the first
+            # KL terms then swamp the loss.
+            nn.init.zeros_(enc.head.weight[enc.head.out_features // 2:])
         self.removers: Removers | None = None
         self._remover_inputs = None
         if cfg.adversary_weight > 0:

@@ -106,6 +106,8 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel):
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+        for enc in self.encoders.values():  # unit posterior variance at the start (see GMVAE)
+            nn.init.zeros_(enc.head.weight[enc.head.out_features // 2:])
         if cfg.prior not in ("gmm", "isotropic"):
             raise ValueError(f"prior must be 'gmm' or 'isotropic', not {cfg.prior!r}")
         self.prior_means = nn.ModuleDict({
