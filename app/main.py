@@ -67,7 +67,8 @@ CSS = """
 
 def _strip_outputs(prefix: str):
     """The outputs every strip-producing tab has: image, gallery, all-steps audio, step audio, info."""
-    image = gr.Image(label=f"{prefix}: spectrograms", type="pil", interactive=False, elem_classes="strip")
+    image = gr.Image(label=f"{prefix}: spectrograms", type="pil", interactive=False, elem_classes="strip",
+                     height=220)
     gallery = gr.Gallery(label="steps (click one to hear it)", columns=9, height=180, object_fit="contain",
                          allow_preview=False)
     with gr.Row():
@@ -124,7 +125,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     original = gr.Audio(label="original (input clip)", interactive=False, elem_id="original_audio")
                     recon = gr.Audio(label="model rendering", interactive=False, elem_id="recon_audio")
                 spec = gr.Image(label="input | reconstruction", type="pil", interactive=False,
-                                elem_id="point_spec", elem_classes="strip")
+                                elem_id="point_spec", elem_classes="strip", height=240)
 
         with gr.Tabs():
             with gr.Tab("Sweep"):

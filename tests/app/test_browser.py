@@ -1,0 +1,103 @@
+"""A real headless Chromium clicks a point on the map and gets audio + spectrogram."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic"]
+LAUNCHER = """
+import runpy, sys
+sys.path.insert(0, {explore!r})
+import tiny_world  # registers the tiny model class before the checkpoint loads
+sys.argv = ["app/main.py"] + {argv!r}
+runpy.run_path({main!r}, run_name="__main__")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(world, tmp_path):
+    corpus, ckpt = world
+    port = _free_port()
+    argv = ["--checkpoint", str(ckpt), "--data", str(corpus.root), "--host", "127.0.0.1",
+            "--port", str(port), "--projection", "pca", "--no-precompute", "--gl-iters", "8"]
+    code = LAUNCHER.format(explore=str(REPO / "tests" / "explore"), argv=argv, main=str(REPO / "app" / "main.py"))
+    log = open(tmp_path / "app.log", "w")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the app exited: {(tmp_path / 'app.log').read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"the app did not start: {(tmp_path / 'app.log').read_text()[-2000:]}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_click_point_plays_audio_and_shows_spectrogram(served_app):
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    out = REPO / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(served_app)
+            page.wait_for_selector("#latent_map .js-plotly-plot .scatterlayer .trace .point", timeout=60000)
+            page.wait_for_timeout(1500)  # let the click bridge attach
+            points = page.query_selector_all("#latent_map .js-plotly-plot .scatterlayer .trace .point")
+            assert len(points) >= 36
+            box = points[4].bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x - 25, y - 25)
+            page.mouse.move(x, y, steps=6)  # plotly only clicks what it has seen hovered
+            page.wait_for_timeout(300)
+            page.mouse.down()
+            page.mouse.up()
+            link = page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
+            href = link.get_attribute("href")
+            assert "/gradio_api/file=" in href
+            page.wait_for_selector("#point_spec img", timeout=30000)
+            # the server-side selection names the clicked item
+            page.wait_for_function("document.body.innerText.includes('A:') && "
+                                   "document.body.innerText.includes('audio/')", timeout=10000)
+            status = page.evaluate(f"fetch({href!r}).then(r => r.status)")
+            assert status == 200
+            ring = page.evaluate("(() => { const gd = document.querySelector('#latent_map .js-plotly-plot');"
+                                 " const t = gd.data.find(t => t.name === 'selected A'); return t.x.length; })()")
+            assert ring == 1  # the clicked point stays highlighted
+            page.screenshot(path=str(out / "app_click.png"), full_page=True)
+        finally:
+            browser.close()

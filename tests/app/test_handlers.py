@@ -1,0 +1,83 @@
+"""App handlers and named endpoints on a tiny checkpoint (no browser)."""
+from __future__ import annotations
+
+import socket
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from disentangle.explore.session import new_session
+
+
+@pytest.fixture(scope="module")
+def handlers(explorer):
+    from ui_handlers import Handlers
+
+    return Handlers(explorer, "pca")
+
+
+def test_render_point_outputs_int16_and_selects(handlers):
+    s = new_session()
+    play, original, recon, image, md, s = handlers.render_point("tiny", "c:5|1700000000", "A", "reconstruction", s)
+    assert play[0] == 8000 and play[1].dtype == np.int16 and np.array_equal(play[1], recon[1])
+    assert original[1].dtype == np.int16 and image is not None
+    assert s["A"] == "c:5" and "sine" in md
+    _, _, _, _, md, s = handlers.render_point("tiny", "c:30", "B", "original, then reconstruction", s)
+    assert s["B"] == "c:30" and s["A"] == "c:5"
+    assert "A: reconstruction" in s["renders"] and "B: original" in s["renders"]
+    with pytest.raises(gr.Error):
+        handlers.render_point("tiny", "<script>", "A", "reconstruction", s)
+    with pytest.raises(gr.Error, match="unknown model"):
+        handlers.render_point("nope", "c:1", "A", "reconstruction", s)
+
+
+def test_strip_handlers_and_step_audio(handlers):
+    s = new_session()
+    with pytest.raises(gr.Error, match="select a point"):
+        handlers.sweep("tiny", "timbre", 0, -1, 1, 5, "value", s)
+    s["A"], s["B"] = "c:1", "c:20"
+    image, gallery, joined, first, info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
+    assert len(gallery) == 9 and joined[1].dtype == np.int16 and len(s["steps"]["sweep"]) == 9
+    out = handlers.sample("tiny", 0.5, 3, 0, s, "1: square", "any (whole prior)", "any (whole prior)")
+    assert len(out[1]) == 3
+    assert handlers.export_wav("sweep (all steps)", s).endswith(".wav")
+    with pytest.raises(gr.Error):
+        handlers.export_wav("never rendered", s)
+    with pytest.raises(gr.Error, match="different"):
+        handlers.grid("tiny", "timbre", 1, 1, -1, 1, 3, s)
+
+
+@pytest.mark.slow
+def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
+    """Two gradio_client sessions against a served demo keep their own A/B."""
+    from gradio_client import Client
+    from main import build_demo
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    demo = build_demo(explorer, "pca").queue()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        one, two = Client(url, verbose=False), Client(url, verbose=False)
+        api = one.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        for name in ("/project", "/render_point", "/sweep", "/interpolate", "/swap", "/sample", "/encode_audio"):
+            assert name in api
+        md1 = one.predict("tiny", "c:3", "A", "reconstruction", api_name="/render_point")[4]
+        md2 = two.predict("tiny", "c:33", "A", "reconstruction", api_name="/render_point")[4]
+        assert "sine_55_pp" in md1 and "saw_67_pp" in md2
+        sweep_info = one.predict("tiny", "pitch", 0, -1, 1, 3, "value", api_name="/sweep")[4]
+        assert "sine_55_pp" in sweep_info  # session one still has its own A
+        corpus_wav = str(explorer.corpus.root / "audio/square_55_mf.wav")
+        from gradio_client import handle_file
+        msg = two.predict(handle_file(corpus_wav), "mine", "B", api_name="/encode_audio")[0]
+        assert "u:0" in msg
+        fig = two.predict("tiny", "timbre", "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True,
+                          api_name="/project")[0]
+        assert "your sounds" in str(fig) and "your sounds" not in str(
+            one.predict("tiny", "timbre", "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True,
+                        api_name="/project")[0])
+    finally:
+        demo.close()
