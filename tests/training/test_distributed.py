@@ -77,6 +77,7 @@ def _grad_worker(rank: int, world: int, init_file: str, out: str) -> None:
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_gradient_sync_averages_across_ranks(tmp_path):
     import torch.multiprocessing as mp
 
