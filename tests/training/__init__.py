@@ -1,0 +1,1 @@
+"""Test package for disentangle.training (trainer, configs, distributed, bench)."""
