@@ -102,7 +102,7 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
                        "splits": {k: int(len(v)) for k, v in data.splits.items()}},
             "run_config": run.to_dict(), "world_size": info.world_size, "device": str(dev)}
 
-    train_loader, sampler = _train_loader(data, cfg, info, dev)
+    train_loader, sampler = _train_loader(data, cfg, info, dev, model, progress and main)
     valid_loader = _eval_loader(data, "valid", cfg, info, dev)
     try:
         while state["epoch"] < n_epochs:
@@ -112,6 +112,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
             epoch = state["epoch"]
             t0 = time.perf_counter()
             model.train()
+            if hasattr(train_loader.dataset, "set_epoch"):  # fresh perturbations per epoch
+                train_loader.dataset.set_epoch(epoch)
             if sampler is not None:
                 sampler.set_epoch(epoch)
             else:  # a fresh, epoch-seeded order: resuming replays it exactly
@@ -206,8 +208,14 @@ def _means(totals: dict[str, list[float]]) -> dict[str, float]:
     return {k: (s / n if n else math.nan) for k, (s, n) in sorted(totals.items())}
 
 
-def _train_loader(data: TrainData, cfg, info: dd.DistInfo, dev: torch.device):
-    dataset = data.dataset("train")
+def _train_loader(data: TrainData, cfg, info: dd.DistInfo, dev: torch.device, model=None,
+                  progress: bool = False):
+    if getattr(model, "wants_perturbed_audio", False):
+        from disentangle.training.perturbed import perturbed_train_dataset
+
+        dataset = perturbed_train_dataset(data, model, cfg.seed, cfg.num_workers, progress)
+    else:
+        dataset = data.dataset("train")
     common = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers,
                   pin_memory=dev.type == "cuda", persistent_workers=False)
     if info.enabled:
@@ -312,7 +320,7 @@ def _full_evaluation(model, data: TrainData, say) -> dict:
     model.normaliser = data.normaliser
     model.eval()
     try:
-        return dict(evaluate(model, data.corpus, split="test"))
+        return dict(evaluate(model, data.corpus, split="test", log=say))
     except Exception as exc:  # the checkpoint is still good without the report
         say(f"evaluation failed ({type(exc).__name__}: {exc}); run scripts/evaluate.py later")
         return {}
