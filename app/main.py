@@ -330,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gl-iters", type=int, default=24, help="Griffin-Lim iterations per click")
     parser.add_argument("--no-precompute", action="store_true",
                         help="do not fit the other spaces' maps in the background")
+    parser.add_argument("--cache", default=None, help="latents/maps cache folder "
+                        "(default <corpus>/.cache/explore)")
     parser.add_argument("--concurrency", type=int, default=2, help="events processed at once")
     args = parser.parse_args(argv)
 
@@ -337,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     models = load_models(args.checkpoint)
     corpus = open_data(args.data)
     params = ProjectionParams(args.projection)
-    explorer = Explorer(models, corpus, gl_iters=args.gl_iters).build(console_progress, params)
+    explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(console_progress, params)
     demo = build_demo(explorer, args.projection)
     demo.queue(default_concurrency_limit=args.concurrency)
     stop = threading.Event()

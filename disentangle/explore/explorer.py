@@ -134,11 +134,27 @@ class Explorer:
             entry = ModelEntry(name, model, interface, key, rows, x, latents, flat, cache,
                                {int(r): i for i, r in enumerate(rows)}, list(getattr(fs, "skipped", [])))
             self.entries[name] = entry
+            self._warm_up(entry)
             if params is not None and spaces:
                 progress(n / len(self.models_in), f"{params.label()} map of {name}/{spaces[0]}")
                 self.projection(name, spaces[0], params)
         progress(1.0, "ready")
         return self
+
+    def _warm_up(self, entry: ModelEntry) -> None:
+        """Run one decode + Griffin-Lim and one audio read now, so that the first
+        click does not pay for kernel set-up, the mel pseudo-inverse and librosa's JIT."""
+        if not len(entry.rows):
+            return
+        from disentangle.explore.actions import original_clip, render_point
+
+        try:
+            render_point(self, entry.name, f"c:{int(entry.rows[0])}", {"user": []})
+            original_clip(self, entry.name, f"c:{int(entry.rows[-1])}", {"user": []})
+        except Exception as exc:  # a broken first file must not stop the app; clicks report it
+            import warnings
+
+            warnings.warn(f"warm-up of {entry.name} failed: {exc}")
 
     def _some_clips(self, sample_rate: int, paths: list[str], n: int = 24) -> list[np.ndarray]:
         from disentangle.audio.io import AudioError, load_audio
