@@ -319,6 +319,8 @@ def _full_evaluation(model, data: TrainData, say) -> dict:
         return {}
     model.normaliser = data.normaliser
     model.eval()
+    say("evaluating on the test split (--set train.evaluate=false skips this; "
+        "scripts/evaluate.py can do it later)")
     try:
         return dict(evaluate(model, data.corpus, split="test", log=say))
     except Exception as exc:  # the checkpoint is still good without the report
