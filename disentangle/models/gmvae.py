@@ -11,7 +11,8 @@ Loss per item (mean over the batch), all weights configurable:
   timbre: KL(q(y|x) || uniform) + sum_k q_k KL(q(z|x) || N_k) (+ CE on q(y|x)
           for the items whose instrument label is used, see `label_fraction`)
   pitch:  KL(q(z|x) || N_true pitch) (+ a linear pitch classifier on z_pitch,
-          which the reference code adds and the paper does not mention)
+          which the reference code adds and the paper does not mention;
+          + optionally CE on q(y_p|x), `pitch_ce_weight`, not in the paper)
 Optional (not in the paper, off by default): removers that try to read pitch
 from z_timbre and instrument from z_pitch, with a bounded adversarial weight,
 the "adversarial training as in [16]" the paper names as future work.
@@ -53,6 +54,7 @@ class GMVAEConfig(ModelConfig):
     kl_weight: float = 1.0
     ce_weight: float = 1.0
     classifier_weight: float = 1.0
+    pitch_ce_weight: float = 0.0  # CE on q(y_p|x) from the pitch mixture (not in the paper; 0 = off)
     kl_warmup_epochs: int = 0    # linear KL warm-up (0 = none, as in the paper)
     adversary_weight: float = 0.0  # > 0 adds removers (not in the paper)
     adversary_start: int = 0
@@ -247,8 +249,14 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel):
         loss = (cfg.recon_weight * recon
                 + beta * (t["kl/timbre"] + t.get("kl/timbre_y", 0.0) + t["kl/pitch"] + t["kl/pitch_y"])
                 + cfg.ce_weight * t["ce/instrument"])
+        known_p = y_p >= 0
+        if cfg.pitch_ce_weight > 0:
+            # Keeps the pitch components apart: the KL to the true component
+            # alone is also minimised by all components collapsing together.
+            t["ce/pitch_prior"] = (F.cross_entropy(p_terms["logits"][known_p], y_p[known_p], reduction="sum") / b
+                                   if known_p.any() else x.sum() * 0.0)
+            loss = loss + cfg.pitch_ce_weight * t["ce/pitch_prior"]
         if self.pitch_head is not None:
-            known_p = y_p >= 0
             t["ce/pitch"] = (F.cross_entropy(self.pitch_head(z_p)[known_p], y_p[known_p], reduction="sum") / b
                              if known_p.any() else x.sum() * 0.0)
             loss = loss + cfg.classifier_weight * t["ce/pitch"]

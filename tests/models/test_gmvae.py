@@ -13,7 +13,7 @@ TINY = dict(timbre_dim=4, pitch_dim=3, channels=8, hidden=8)
 COMBOS = [
     dict(),
     dict(timbre_prior="isotropic"),
-    dict(pitch_classifier=False, label_fraction=0.5),
+    dict(pitch_classifier=False, label_fraction=0.5, pitch_ce_weight=2.0),
     dict(label_fraction=0.0, pool=3),
     dict(adversary_weight=0.5, kl_warmup_epochs=3),
     dict(timbre_prior="isotropic", adversary_weight=1.0, pool=2),
