@@ -188,20 +188,19 @@ def transfer_scores(model: DisentangleModel, comps: dict[str, Components], test:
     rng = np.random.default_rng(seed)
     if len(items) > max_items:
         items = sorted(rng.choice(items, max_items, replace=False).tolist())
-    src, tgt, rows = [], [], []
+    triples = []  # (test row, source component, target component)
     for i in items:
         s = ct.index(names[inst[i]])
         others = [k for k in range(len(ct.labels)) if k != s and ct.labels[k] in names]
         if len(others) > max_targets:
             others = rng.choice(others, max_targets, replace=False).tolist()
-        for k in others:
-            rows.append(i), src.append(s), tgt.append(k)
-    if not rows:
+        triples += [(i, s, k) for k in others]
+    if not triples:
         return {"skipped": "no other instrument component is a class the classifier knows"}
-    rows_a, src_a, tgt_a = np.array(rows), np.array(src), np.array(tgt)
+    rows_a, src_a, tgt_a = (np.array(col) for col in zip(*triples))
     tgt_class = torch.as_tensor([names.index(ct.labels[k]) for k in tgt_a])
     shift = ct.means[tgt_a] - ct.means[src_a]
-    out: dict = {"items": len(items), "transfers": len(rows)}
+    out: dict = {"items": len(items), "transfers": len(triples)}
     for alpha in alphas:
         z = {name: v[rows_a].copy() for name, v in test.items()}
         zt = z[t_space]
