@@ -30,8 +30,11 @@ class TrainConfig:
     valid_fraction: when the corpus has no "valid" split, this fraction of the
       training items (chosen with `seed`) is held out for validation instead.
     monitor: the validation term that selects the best checkpoint.
-    evaluate: after training, run `disentangle.evaluation.evaluate` (when it
-      is available) on the test split and store its report in the artifact.
+    evaluate: after training, run the full `disentangle.evaluation.evaluate`
+      on the test split and store its report in the artifact. Off by default:
+      it trains read-out classifiers and can take longer than a short run
+      (scripts/evaluate.py fills the report later). The test-split loss and
+      a training summary are always stored.
     """
 
     epochs: int = 100
@@ -49,7 +52,7 @@ class TrainConfig:
     lr_factor: float = 0.5
     valid_fraction: float = 0.1
     monitor: str = "loss"
-    evaluate: bool = True
+    evaluate: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
