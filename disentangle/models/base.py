@@ -78,6 +78,10 @@ class DisentangleModel(nn.Module, metaclass=ABCMeta):
 
     name: ClassVar[str] = "base"
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    #: True: the trainer feeds training batches with "x_pitch" / "x_timbre"
+    #: (randomly pitch-shifted / timbre-distorted copies of "x", from audio;
+    #: see `disentangle.training.perturbed`) instead of cached features only.
+    wants_perturbed_audio: ClassVar[bool] = False
 
     def __init__(self, config: ModelConfig, features: FeatureConfig,
                  label_maps: dict[str, list[str]]):
