@@ -3,6 +3,9 @@ from disentangle.models.base import (REGISTRY, DisentangleModel, LatentSpace, Mo
                                      PriorComponents, register)
 from disentangle.models.gmvae import GMVAE, GMVAEConfig
 from disentangle.models.mdgmvae import MDGMVAE, MDGMVAEConfig
+from disentangle.models.reentry import ReentryConfig, ReentryThreeFactor
+from disentangle.models.threefactor import ThreeFactorConfig, ThreeFactorVAE
 
 __all__ = ["REGISTRY", "DisentangleModel", "LatentSpace", "ModelConfig", "Posterior", "PriorComponents",
-           "register", "GMVAE", "GMVAEConfig", "MDGMVAE", "MDGMVAEConfig"]
+           "register", "GMVAE", "GMVAEConfig", "MDGMVAE", "MDGMVAEConfig",
+           "ReentryConfig", "ReentryThreeFactor", "ThreeFactorConfig", "ThreeFactorVAE"]
