@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run configs to measure (default: every shipped config)")
     parser.add_argument("--steps", type=int, default=5, help="timed training steps per config")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
+    parser.add_argument("--max-seconds", type=float, default=30.0,
+                        help="stop timing a config's training steps after this long (at least "
+                             "one step is timed; keeps GPU-sized configs bounded on a CPU)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="training batch (default: the config's train.batch_size)")
     parser.add_argument("--repeats", type=int, default=5, help="latency repeats (median)")
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> list[dict]:
         for device in devices:
             rows.append(measure(name, torch.device(device), ckpt_dir, steps=args.steps,
                                 warmup=args.warmup, batch_size=args.batch_size,
-                                repeats=args.repeats))
+                                repeats=args.repeats, max_seconds=args.max_seconds))
     print(format_table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
 
 def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, warmup: int = 1,
-            batch_size: int | None = None, repeats: int = 5) -> dict:
+            batch_size: int | None = None, repeats: int = 5, max_seconds: float = 30.0) -> dict:
     """All numbers for one config on one device (see module docstring)."""
     from disentangle.checkpoint import CheckpointError, load_model
     from disentangle.configs import load_config, registry
@@ -85,7 +88,7 @@ def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, war
     row = {"config": name, "model": run_cfg.model, "device": str(device), "weights": source,
            "parameters": sum(p.numel() for p in fresh.parameters()), "batch_size": bs,
            "train_items_per_s": train_throughput(fresh, run_cfg, label_maps, device, bs, steps,
-                                                 warmup)}
+                                                 warmup, max_seconds)}
     del fresh
     if model is None:
         torch.manual_seed(0)
@@ -118,8 +121,8 @@ def _sync(device: torch.device) -> None:
 
 
 def train_throughput(model, run_cfg, label_maps: dict, device: torch.device, batch_size: int,
-                     steps: int, warmup: int) -> float:
-    """Training items per second over `steps` calls of `model.train_step`."""
+                     steps: int, warmup: int, max_seconds: float = float("inf")) -> float:
+    """Training items per second over up to `steps` calls of `model.train_step`."""
     cfg = run_cfg.train
     optimizers = model.make_optimizers(cfg.lr, cfg.weight_decay)
     batch = random_batch(run_cfg.features, label_maps, batch_size, device)
@@ -127,11 +130,14 @@ def train_throughput(model, run_cfg, label_maps: dict, device: torch.device, bat
     for _ in range(warmup):
         model.train_step(batch, optimizers, 0, cfg.grad_clip or None)
     _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
+    done, t0 = 0, time.perf_counter()
+    while done < max(1, steps):
         model.train_step(batch, optimizers, 0, cfg.grad_clip or None)
-    _sync(device)
-    return round(steps * batch_size / (time.perf_counter() - t0), 2)
+        _sync(device)
+        done += 1
+        if time.perf_counter() - t0 > max_seconds:
+            break
+    return round(done * batch_size / (time.perf_counter() - t0), 2)
 
 
 def _median_ms(fn: Callable[[], object], device: torch.device, repeats: int) -> float:
