@@ -281,7 +281,16 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
              info: dd.DistInfo, dev: torch.device) -> None:
     ts = ckpt["train_state"]
-    model.load_state_dict(ckpt["state_dict"])
+    if ckpt["model"] != model.name:
+        raise ValueError(f"cannot resume: last.pt holds a {ckpt['model']!r} model, "
+                         f"this run config trains {model.name!r}")
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise ValueError("cannot resume: last.pt's weights do not fit this run config's model "
+                         f"({first[1].strip() if len(first) > 1 else first[0] if first else exc})"
+                         ) from None
     model.to(dev)
     for name, opt in optimizers.items():
         if name in ts["optimizers"]:

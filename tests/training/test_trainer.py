@@ -203,3 +203,12 @@ def test_valid_split_carved_from_train_when_missing(tmp_path):
     assert len(s["valid"]) == 5 and len(s["train"]) == 15 and list(s["test"]) == [20]
     assert not set(s["valid"]) & set(s["train"])
     assert list(split_indices(items, 0.25, seed=0)["valid"]) == list(s["valid"])
+
+
+def test_resume_with_other_architecture_is_a_clear_error(corpus_dir, tmp_path):
+    out = tmp_path / "run"
+    run(tiny_config_dict(epochs=1), corpus_dir, out)
+    cfg = tiny_config_dict(epochs=2)
+    cfg["model_config"]["hidden"] = 5
+    with pytest.raises(ValueError, match="cannot resume: last.pt's weights do not fit"):
+        run(cfg, corpus_dir, out, resume=True)
