@@ -102,7 +102,12 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
                        "splits": {k: int(len(v)) for k, v in data.splits.items()}},
             "run_config": run.to_dict(), "world_size": info.world_size, "device": str(dev)}
 
+    # Perturbed-variant caches, like features, are built by rank 0 first.
+    if not main:
+        dd.barrier(info)
     train_loader, sampler = _train_loader(data, cfg, info, dev, model, progress and main)
+    if main:
+        dd.barrier(info)
     valid_loader = _eval_loader(data, "valid", cfg, info, dev)
     try:
         while state["epoch"] < n_epochs:

@@ -107,3 +107,29 @@ def gmvae_config_dict(**train) -> dict:
 
 def state_equal(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@dataclass
+class TinyPerturbedConfig(TinyConfig):
+    perturb_cache: int = 2
+    semitones: int = 3
+    n_effects: int = 1
+
+
+@register
+class TinyPerturbedModel(TinyModel):
+    """Records which batch keys it saw, to check the trainer feeds perturbed copies."""
+
+    name = "tiny_perturbed_test"
+    config_class = TinyPerturbedConfig
+    wants_perturbed_audio = True
+    seen: list = []
+
+    def loss(self, batch: dict, epoch: int) -> dict[str, Tensor]:
+        TinyPerturbedModel.seen.append((self.training, sorted(batch)))
+        terms = super().loss(batch, epoch)
+        if "x_pitch" in batch:
+            # uses the perturbed copies, so they must have the input's shape
+            terms["loss"] = terms["loss"] + 0.0 * (batch["x_pitch"] - batch["x_timbre"]).sum()
+            terms["pert/diff"] = (batch["x_pitch"] - batch["x"]).abs().mean()
+        return terms

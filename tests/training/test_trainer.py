@@ -212,3 +212,20 @@ def test_resume_with_other_architecture_is_a_clear_error(corpus_dir, tmp_path):
     cfg["model_config"]["hidden"] = 5
     with pytest.raises(ValueError, match="cannot resume: last.pt's weights do not fit"):
         run(cfg, corpus_dir, out, resume=True)
+
+
+def test_models_wanting_perturbed_audio_get_it_in_training_only(corpus_dir, tmp_path):
+    from .helpers import TinyPerturbedModel
+
+    TinyPerturbedModel.seen.clear()
+    cfg = tiny_config_dict(epochs=1)
+    cfg["model"] = "tiny_perturbed_test"
+    out = tmp_path / "run"
+    run(cfg, corpus_dir, out)
+    train_keys = {tuple(k) for training, k in TinyPerturbedModel.seen if training}
+    valid_keys = {tuple(k) for training, k in TinyPerturbedModel.seen if not training}
+    assert train_keys == {("index", "labels", "x", "x_pitch", "x_timbre")}
+    assert valid_keys == {("index", "labels", "x")}
+    record = json.loads((out / "log.jsonl").read_text())
+    assert record["train/pert/diff"] > 0  # the copies really are perturbed
+    assert list((corpus_dir / ".cache").glob("perturbed-*.npy"))  # K variants cached
