@@ -37,8 +37,8 @@ class ClassifierConfig:
       need every frame; halves the cost). threads: torch intra-op threads
       while training; on this shared 2-core machine one thread ran an epoch
       in 16 s where two took 94 s under load. On data/notes (2914 training
-      notes, 64x64) these defaults gave test macro-F1 0.96 (15 instruments)
-      and 0.84 (88 pitches), ~45 s per classifier on one thread.
+      notes, 64x64) these defaults gave test macro-F1 0.98 (15 instruments)
+      and 0.84 (88 pitches), 72 s for both on one thread (load average 10).
     """
 
     channels: int = 128
