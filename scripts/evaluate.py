@@ -20,6 +20,7 @@ import torch  # noqa: E402
 
 from disentangle.checkpoint import CheckpointError, load_model, update_report  # noqa: E402
 from disentangle.evaluation import EvalConfig, evaluate, report_to_markdown, write_report  # noqa: E402
+from disentangle.evaluation.frames import annotation_frame_labels  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     corpus = open_corpus(args.data)
     say(f"evaluating {model.name} ({model.checkpoint_path}) on {corpus.name}, split {args.split!r}")
     cfg = EvalConfig(synthesis=not args.no_synthesis, transfer=not args.no_transfer, seed=args.seed)
-    report = evaluate(model, corpus, args.split, cfg=cfg, progress=not args.quiet, log=say)
+    # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
+    frames = annotation_frame_labels(corpus, model.features, model.label_maps)
+    report = evaluate(model, corpus, args.split, cfg=cfg, frame_labels=frames, progress=not args.quiet,
+                      log=say)
     report["seconds"]["total"] = round(time.perf_counter() - start, 2)
     out = Path(args.out) if args.out else Path(model.checkpoint_path).with_name(
         f"report-{Path(model.checkpoint_path).stem}-{args.split}.json")
