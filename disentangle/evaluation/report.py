@@ -7,8 +7,9 @@ Report keys (all written by `disentangle.evaluation.evaluate`):
   and a 5-NN classifier (accuracy), trained on the train split's latents;
 - `frame_wise`: {space: [labels scored frame by frame]};
 - `components`: "prior", "class-means" or "mixed" (`components_by_space`);
-- `classifiers`: {label: {"f1", "classes"}} reference F1 of the CNN judges
-  on real features of the evaluated split;
+- `classifiers`: {label: {"f1", "recon_f1", "classes"}} macro-F1 of the CNN
+  judges on real features of the evaluated split and on their posterior-mean
+  reconstructions (the ceiling for decoded spectrograms);
 - `synthesis`: {"w=0": {"instrument_f1", "pitch_f1"}, ...};
 - `transfer`: {"alpha=0": {"target_prob", "target_acc", "pitch_kept"}, ...};
 - `seconds`: wall time per stage.
@@ -62,8 +63,8 @@ def report_to_markdown(report: dict) -> str:
     clfs = report.get("classifiers")
     if clfs:
         out += ["## Judges (CNNs trained on real features)", ""]
-        out += _table(["label", "classes", "macro-F1 on real data"],
-                      [[k, v.get("classes"), v.get("f1")] for k, v in clfs.items()]) + [""]
+        out += _table(["label", "classes", "macro-F1 on real data", "on reconstructions"],
+                      [[k, v.get("classes"), v.get("f1"), v.get("recon_f1")] for k, v in clfs.items()]) + [""]
     out += [f"Components: {report.get('components', '-')} "
             f"({', '.join(f'{k}: {v}' for k, v in report.get('components_by_space', {}).items())}).", ""]
 

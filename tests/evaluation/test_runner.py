@@ -45,6 +45,7 @@ def test_synthesis_and_transfer_follow_the_components(oracle_report):
     assert oracle_report["components"] == "prior"
     assert oracle_report["classifiers"]["instrument"]["f1"] > 0.9
     assert oracle_report["classifiers"]["pitch"]["f1"] > 0.9
+    assert oracle_report["classifiers"]["instrument"]["recon_f1"] > 0.9
     syn = oracle_report["synthesis"]
     assert set(k for k in syn if k.startswith("w=")) == {"w=0", "w=0.5", "w=1"}
     assert syn["w=0"]["instrument_f1"] > 0.9 and syn["w=0"]["pitch_f1"] > 0.9
@@ -70,6 +71,7 @@ def test_decoder_that_ignores_timbre_scores_badly(synthetic, feature_set, cache)
     report = evaluate(_model(synthetic, mode="deaf"), feature_set, cfg=CFG, cache_dir=cache)
     assert report["probe_f1"]["timbre"]["instrument"] > 0.9  # the encoder is still fine
     assert report["synthesis"]["w=0"]["instrument_f1"] < 0.5
+    assert report["classifiers"]["instrument"]["recon_f1"] < 0.5  # its reconstructions lose timbre
     assert report["transfer"]["alpha=1"]["target_prob"] < 0.5
     assert report["transfer"]["alpha=1"]["target_acc"] < 0.5
     assert report["recon_mse"] > 10 * 0.02
