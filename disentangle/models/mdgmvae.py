@@ -57,6 +57,7 @@ class MDGMVAEConfig(ModelConfig):
     head_hidden: int = 128
     decoder_hidden: int = 512
     dropout: float = 0.1
+    freq_strides: tuple[int, ...] = (2, 2, 2)  # trunk frequency strides (paper: 2, 2, 2)
     prior: Literal["gmm", "isotropic"] = "gmm"
     prior_logstd: float = 0.0    # unit variance
     recon_weight: float = 10.0
@@ -96,8 +97,8 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel):
         self.columns = {d: DESCRIPTORS[d][0] for d in self.descriptors}
         self.n_classes = {d: len(label_maps[self.columns[d]]) for d in self.descriptors}
         n_bins, n_frames = features.n_bins, features.n_frames
-        self.trunk = Trunk(cfg.width, cfg.dropout)
-        fh, ft = Trunk.out_size(n_bins), Trunk.out_size(n_frames)
+        self.trunk = Trunk(cfg.width, cfg.dropout, tuple(cfg.freq_strides))
+        fh, ft = Trunk.out_size(n_bins, self.trunk.freq_strides), Trunk.out_size(n_frames)
         self.encoders = nn.ModuleDict({
             d: SubEncoder(DESCRIPTORS[d][1], self.trunk.out_channels, fh, ft, cfg.sub_channels,
                           cfg.head_hidden, self.dims[d]) for d in self.descriptors})

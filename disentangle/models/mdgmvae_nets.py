@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from disentangle.nn import ResBlock2d
 
 
-def _conv(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+def _conv(c_in: int, c_out: int, stride: int | tuple[int, int] = 1, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, padding=dilation, dilation=dilation),
                          nn.BatchNorm2d(c_out), nn.SiLU())
 
@@ -23,15 +23,21 @@ class Trunk(nn.Module):
 
     A stride-2 conv, then a stride-2 and a dilated stride-2 conv side by side
     (two receptive fields), concatenated, a stride-2 conv and a last conv.
+
+    freq_strides: frequency strides of the three strided stages (the paper's
+    (2, 2, 2)); time strides are always 2. A small input (64 mel bands) keeps
+    more pitch resolution with a 1 in the last stage.
     """
 
-    def __init__(self, width: int, dropout: float = 0.1):
+    def __init__(self, width: int, dropout: float = 0.1, freq_strides: tuple[int, ...] = (2, 2, 2)):
         super().__init__()
         c = width
-        self.stem = _conv(1, c, 2)
-        self.plain = _conv(c, 2 * c, 2)
-        self.dilated = _conv(c, 2 * c, 2, dilation=2)
-        self.tail = nn.Sequential(_conv(4 * c, 8 * c, 2), _conv(8 * c, 16 * c), nn.Dropout(dropout))
+        f1, f2, f3 = freq_strides
+        self.freq_strides = (f1, f2, f3)
+        self.stem = _conv(1, c, (f1, 2))
+        self.plain = _conv(c, 2 * c, (f2, 2))
+        self.dilated = _conv(c, 2 * c, (f2, 2), dilation=2)
+        self.tail = nn.Sequential(_conv(4 * c, 8 * c, (f3, 2)), _conv(8 * c, 16 * c), nn.Dropout(dropout))
         self.out_channels = 16 * c
 
     def forward(self, x: Tensor) -> Tensor:
@@ -39,9 +45,9 @@ class Trunk(nn.Module):
         return self.tail(torch.cat([self.plain(h), self.dilated(h)], dim=1))
 
     @staticmethod
-    def out_size(n: int) -> int:
-        for _ in range(3):
-            n = (n - 1) // 2 + 1  # kernel 3, padding = dilation, stride 2
+    def out_size(n: int, strides: tuple[int, ...] = (2, 2, 2)) -> int:
+        for s in strides:
+            n = (n - 1) // s + 1  # kernel 3, padding = dilation
         return n
 
 

@@ -16,6 +16,7 @@ COMBOS = [
     dict(prior="isotropic", removers=False, huber_weight=0.0),
     dict(descriptors=("timbre", "pitch"), timbre_dim=3, pitch_dim=2),
     dict(adversarial_start=0, adversarial_ramp=1, beta_ramp_epochs=1),
+    dict(freq_strides=(2, 2, 1), pitch_dim=6, classifier_weight=1.0),
 ]
 
 
