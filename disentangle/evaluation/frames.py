@@ -1,13 +1,28 @@
 """Per-frame labels from a corpus's frame annotations, for local (per-frame) spaces.
 
 The `phrases` corpus stores beside each clip an `.npz` (named in the item's
-`annotations` column) with, per annotation frame, the held MIDI `note` (0 when
-silent) and the annotation `frame_rate`. `annotation_frame_labels` turns that
-into the `FrameLabelFn` hook of `evaluate`, so local spaces are scored frame
-by frame against the note sounding in each frame (Tanaka et al. 2022).
+`annotations` column) with, per annotation frame (`frame_rate` per second,
+frame i centred on i / frame_rate s): `pitch` (MIDI incl. bend, 0 silent),
+`note` (MIDI without bend), `voiced`, `expression` (CC 11), ... The model's
+frames need not match: its features may use another sample rate and hop, and
+a local space may pool feature frames. `frame_annotations` therefore samples
+each annotation at the centre time of every latent frame (nearest annotation
+frame).
+
+Tanaka et al. (2022, 2025) score local spaces frame by frame with semitone
+pitch labels and exclude silent frames. `annotation_frame_labels` builds the
+`FrameLabelFn` hook of `evaluate` on that rule for every label column:
+  pitch     the annotated MIDI pitch rounded to a semitone (`note` when an
+            annotation file has no `pitch`);
+  dynamics  the per-frame expression class (CC 11 quantised at the phrase
+            corpus's pp|mf|ff thresholds), falling back to the item's label;
+  others    the item's label (instrument, family, ...), repeated per frame;
+and -1 (unscored) in silent frames, past the clip's end and for classes
+outside the model's label map.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +30,11 @@ import numpy as np
 from disentangle.data.schema import Corpus, Item
 from disentangle.evaluation.runner import FrameLabelFn
 from disentangle.features.config import FeatureConfig
+
+#: CC 11 thresholds between pp|mf and mf|ff: those the phrases corpus labels
+#: its phrases' dynamics with (`disentangle.data.phrases.THRESHOLDS`).
+EXPRESSION_THRESHOLDS = (65.0, 102.0)
+EXPRESSION_CLASSES = ("pp", "mf", "ff")
 
 
 def has_frame_annotations(corpus: Corpus) -> bool:
@@ -33,35 +53,106 @@ def frame_times(features: FeatureConfig, n_frames: int) -> np.ndarray:
     return centres * features.hop_length / features.sample_rate
 
 
+@dataclass
+class FrameAnnotations:
+    """Annotations sampled at latent frames, for N items x T' frames.
+
+    pitch: (N, T') float MIDI (0 where silent or unknown); voiced: (N, T')
+    bool (False past the clip's end or without an annotation file);
+    expression: (N, T') float CC 11 value, NaN where not annotated.
+    """
+
+    pitch: np.ndarray
+    voiced: np.ndarray
+    expression: np.ndarray
+
+
+def sample_annotation(ann: dict[str, np.ndarray], times: np.ndarray) -> dict[str, np.ndarray]:
+    """One item's annotation at `times` (s): {"pitch", "voiced", "expression"}, each (len(times),)."""
+    rate = float(ann["frame_rate"])
+    pitch = np.asarray(ann["pitch"] if "pitch" in ann else ann["note"], dtype=np.float64)
+    voiced = np.asarray(ann["voiced"], bool) if "voiced" in ann else pitch > 0
+    k = np.round(times * rate).astype(int)
+    inside = (k >= 0) & (k < len(pitch))  # frames past the clip's end are zero padding
+    ki = np.clip(k, 0, len(pitch) - 1)
+    out_voiced = inside & voiced[ki] & (pitch[ki] > 0)
+    out = {"pitch": np.where(out_voiced, pitch[ki], 0.0), "voiced": out_voiced}
+    if "expression" in ann:
+        out["expression"] = np.where(inside, np.asarray(ann["expression"], np.float64)[ki], np.nan)
+    else:
+        out["expression"] = np.full(len(times), np.nan)
+    return out
+
+
+def frame_annotations(items: list[Item], root: str | Path, features: FeatureConfig,
+                      n_frames: int) -> FrameAnnotations:
+    """Annotations of `items` (files relative to `root`) at `n_frames` latent frames."""
+    times = frame_times(features, n_frames)
+    pitch = np.zeros((len(items), n_frames))
+    voiced = np.zeros((len(items), n_frames), bool)
+    expression = np.full((len(items), n_frames), np.nan)
+    for row, item in enumerate(items):
+        rel = item.extra.get("annotations")
+        if not rel or not (Path(root) / rel).is_file():
+            continue
+        with np.load(Path(root) / rel) as data:
+            ann = {k: data[k] for k in data.files}
+        s = sample_annotation(ann, times)
+        pitch[row], voiced[row], expression[row] = s["pitch"], s["voiced"], s["expression"]
+    return FrameAnnotations(pitch, voiced, expression)
+
+
+def expression_classes(expression: np.ndarray) -> np.ndarray:
+    """CC 11 values -> class index into `EXPRESSION_CLASSES` (-1 where NaN); same shape."""
+    cls = np.digitize(np.nan_to_num(expression, nan=0.0), EXPRESSION_THRESHOLDS)
+    return np.where(np.isnan(expression), -1, cls)
+
+
+def frame_labels(items: list[Item], column: str, ann: FrameAnnotations,
+                 classes: list[str]) -> np.ndarray:
+    """(N, T') indices into `classes` of `column` per frame, -1 where silent or unknown.
+
+    See the module docstring for how each column is read.
+    """
+    index = {name: i for i, name in enumerate(classes)}
+    out = np.full(ann.voiced.shape, -1, dtype=np.int64)
+    if column == "pitch":
+        semis = np.round(ann.pitch).astype(int)
+        lut = {s: index.get(str(s), -1) for s in np.unique(semis[ann.voiced])}
+        for s, k in lut.items():
+            out[ann.voiced & (semis == s)] = k
+        return out
+    per_item = np.array([index.get(it.label(column), -1) for it in items], dtype=np.int64)
+    out[:] = per_item[:, None]
+    if column == "dynamics":
+        expr = expression_classes(ann.expression)
+        lut = np.array([index.get(name, -1) for name in EXPRESSION_CLASSES])
+        out = np.where(expr >= 0, lut[np.maximum(expr, 0)], out)
+    return np.where(ann.voiced, out, -1)
+
+
 def annotation_frame_labels(corpus: Corpus, features: FeatureConfig,
                             label_maps: dict[str, list[str]]) -> FrameLabelFn | None:
-    """A hook giving frame-level pitch labels, or None when it cannot be aligned.
+    """A hook giving frame-level labels for every column of `label_maps`, or None.
 
     None when no item has annotations, or when the features trim leading
     silence (`features.trim_db` set): the trimmed amount is not stored, so
-    feature frames cannot be matched to annotation frames. Only the "pitch"
-    column is frame-level (the sounding note; -1 in silence or for a pitch
-    outside `label_maps["pitch"]`); other columns fall back to time averages.
+    feature frames cannot be matched to annotation frames. The hook returns
+    None for a column missing from `label_maps` (the space is then scored on
+    its time average).
     """
-    if not has_frame_annotations(corpus) or features.trim_db is not None or "pitch" not in label_maps:
+    if not has_frame_annotations(corpus) or features.trim_db is not None:
         return None
-    index = {name: i for i, name in enumerate(label_maps["pitch"])}
     root = Path(corpus.root)
+    # The runner asks once per space x column; read the files once per item set.
+    cache: dict[tuple, FrameAnnotations] = {}
 
     def hook(items: list[Item], column: str, n_frames: int) -> np.ndarray | None:
-        if column != "pitch":
+        if column not in label_maps:
             return None
-        times = frame_times(features, n_frames)
-        out = np.full((len(items), n_frames), -1, dtype=np.int64)
-        for row, item in enumerate(items):
-            rel = item.extra.get("annotations")
-            if not rel or not (root / rel).is_file():
-                continue
-            with np.load(root / rel) as ann:
-                note, rate = np.asarray(ann["note"]).astype(int), float(ann["frame_rate"])
-            k = np.round(times * rate).astype(int)
-            inside = k < len(note)  # frames past the clip's end are zero padding
-            out[row, inside] = [index.get(str(n), -1) if n > 0 else -1 for n in note[k[inside]]]
-        return out
+        key = (tuple(it.path for it in items), n_frames)
+        if key not in cache:
+            cache[key] = frame_annotations(items, root, features, n_frames)
+        return frame_labels(items, column, cache[key], label_maps[column])
 
     return hook
