@@ -31,6 +31,35 @@ def frame_mlp(n_in: int, hidden: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(mlp([n_in, *hidden], nn.Tanh), nn.Tanh())
 
 
+class FrameStandardiser(nn.Module):
+    """Per-band (x - mean) / std, with mean and std taken from the first training batch.
+
+    A data-dependent initialisation (as ActNorm in Glow), then fixed: the
+    statistics are buffers, saved in the state dict. Before `fit` it is the
+    identity. forward/inverse work on (..., F).
+    """
+
+    def __init__(self, n_bins: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_bins))
+        self.register_buffer("std", torch.ones(n_bins))
+        self.register_buffer("ready", torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def fit(self, frames: Tensor) -> None:
+        """frames (B, T, F): store per-band statistics over batch and time."""
+        flat = frames.reshape(-1, frames.shape[-1])
+        self.mean.copy_(flat.mean(0))
+        self.std.copy_(flat.std(0).clamp(min=1e-3))
+        self.ready.fill_(True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
+    def inverse(self, y: Tensor) -> Tensor:
+        return y * self.std + self.mean
+
+
 class GaussianHead(nn.Module):
     """Linear -> (mean, log-variance), starting at unit variance.
 
@@ -174,5 +203,5 @@ def random_pairing(batch: int, device: torch.device | str | None = None,
     return j.to(device) if device is not None else j
 
 
-__all__ = ["diag_gaussian_kl", "posterior_kl", "frame_mlp", "GaussianHead", "GlobalEncoder",
+__all__ = ["diag_gaussian_kl", "posterior_kl", "frame_mlp", "FrameStandardiser", "GaussianHead", "GlobalEncoder",
            "LocalEncoder", "LSTMPrior", "FactorisedDecoder", "AutoregressiveDecoder", "random_pairing"]

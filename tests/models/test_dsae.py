@@ -211,3 +211,26 @@ def test_shipped_configs_build(name):
     assert run.train.monitor == "select/loss"
     if run.model != "dsae":
         assert run.model_config.teacher_epochs > 0
+
+
+def test_standardiser_fits_on_first_training_batch_then_stays():
+    m = tiny("jdsae")
+    assert not bool(m.scaler.ready)
+    m.eval()
+    m.loss(batch(), 0)                                  # eval: no fit
+    assert not bool(m.scaler.ready)
+    m.train()
+    b = batch()
+    b["x"] = 5.0 + 3.0 * b["x"]
+    m.loss(b, 0)
+    frames = b["x"].transpose(1, 2).reshape(-1, F)
+    torch.testing.assert_close(m.scaler.mean, frames.mean(0))
+    torch.testing.assert_close(m.scaler.std, frames.std(0))
+    m.loss(batch(1), 0)                                 # later batches leave it alone
+    torch.testing.assert_close(m.scaler.mean, frames.mean(0))
+    y = torch.randn(2, T, F)
+    torch.testing.assert_close(m.scaler.inverse(m.scaler(y)), y)
+    twin = tiny("jdsae")
+    twin.load_state_dict(m.state_dict())
+    assert bool(twin.scaler.ready)
+    assert tiny("jdsae", standardise=False).scaler is None
