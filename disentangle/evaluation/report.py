@@ -68,16 +68,18 @@ def report_to_markdown(report: dict) -> str:
     out += [f"Components: {report.get('components', '-')} "
             f"({', '.join(f'{k}: {v}' for k, v in report.get('components_by_space', {}).items())}).", ""]
 
-    syn = report.get("synthesis", {})
-    out += ["## Controllable synthesis (z = mu + w sigma eps)", ""]
+    syn = report.get("synthesis") or {}
+    if syn:  # absent when the run turned synthesis off
+        out += ["## Controllable synthesis (z = mu + w sigma eps)", ""]
     if "skipped" in syn:
         out += [f"Skipped: {syn['skipped']}.", ""]
     elif syn:
         out += _table(["w", "instrument F1", "pitch F1"],
                       [[k.split("=")[1], syn[k].get("instrument_f1"), syn[k].get("pitch_f1")]
                        for k in _steps(syn, "w")]) + [""]
-    tr = report.get("transfer", {})
-    out += ["## Timbre transfer (z_t + alpha (mu_target - mu_source))", ""]
+    tr = report.get("transfer") or {}
+    if tr:
+        out += ["## Timbre transfer (z_t + alpha (mu_target - mu_source))", ""]
     if "skipped" in tr:
         out += [f"Skipped: {tr['skipped']}.", ""]
     elif tr:

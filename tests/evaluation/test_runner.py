@@ -119,3 +119,4 @@ def test_markdown_and_files(oracle_report, tmp_path):
     assert md_path.read_text().startswith("# Evaluation of `oracle-test`")
     skipped = report_to_markdown({"synthesis": {"skipped": "no pitch space"}, "transfer": {}})
     assert "Skipped: no pitch space." in skipped
+    assert "Timbre transfer" not in skipped  # a section that was not run gets no heading
