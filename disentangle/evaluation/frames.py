@@ -24,12 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from disentangle.data.schema import Corpus, Item
-from disentangle.evaluation.runner import FrameLabelFn
 from disentangle.features.config import FeatureConfig
+
+if TYPE_CHECKING:  # the runner imports the swap protocol, which imports this module
+    from disentangle.evaluation.runner import FrameLabelFn
 
 #: CC 11 thresholds between pp|mf and mf|ff: those the phrases corpus labels
 #: its phrases' dynamics with (`disentangle.data.phrases.THRESHOLDS`).
@@ -87,10 +90,14 @@ def sample_annotation(ann: dict[str, np.ndarray], times: np.ndarray) -> dict[str
 def frame_annotations(items: list[Item], root: str | Path, features: FeatureConfig,
                       n_frames: int) -> FrameAnnotations:
     """Annotations of `items` (files relative to `root`) at `n_frames` latent frames."""
-    times = frame_times(features, n_frames)
-    pitch = np.zeros((len(items), n_frames))
-    voiced = np.zeros((len(items), n_frames), bool)
-    expression = np.full((len(items), n_frames), np.nan)
+    return annotations_at(items, root, frame_times(features, n_frames))
+
+
+def annotations_at(items: list[Item], root: str | Path, times: np.ndarray) -> FrameAnnotations:
+    """Annotations of `items` at arbitrary `times` (s, (T,)), e.g. a pitch tracker's frames."""
+    pitch = np.zeros((len(items), len(times)))
+    voiced = np.zeros((len(items), len(times)), bool)
+    expression = np.full((len(items), len(times)), np.nan)
     for row, item in enumerate(items):
         rel = item.extra.get("annotations")
         if not rel or not (Path(root) / rel).is_file():
