@@ -20,7 +20,9 @@ import torch  # noqa: E402
 
 from disentangle.checkpoint import CheckpointError, load_model, update_report  # noqa: E402
 from disentangle.evaluation import EvalConfig, evaluate, report_to_markdown, write_report  # noqa: E402
+from disentangle.evaluation.crepe import CrepeConfig  # noqa: E402
 from disentangle.evaluation.frames import annotation_frame_labels  # noqa: E402
+from disentangle.evaluation.swaps import SwapConfig  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,6 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", help="cpu, cuda, ... or auto")
     p.add_argument("--no-synthesis", action="store_true", help="skip controllable synthesis")
     p.add_argument("--no-transfer", action="store_true", help="skip timbre transfer")
+    p.add_argument("--no-swaps", action="store_true",
+                   help="skip the v-swap/z-swap protocol (models with global and local spaces)")
+    p.add_argument("--crepe", choices=["tiny", "full"], default="tiny",
+                   help="CREPE model for raw pitch accuracy of swaps (full: as Luo 2024, ~50x slower)")
+    p.add_argument("--rpa-items", type=int, default=SwapConfig.rpa_items,
+                   help="evaluated items resynthesised (Griffin-Lim) and pitch-tracked per swap condition")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1,
                    help="torch intra-op threads, 0 = torch's default. One thread is the default "
@@ -60,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from disentangle.data.loaders import open_corpus
     corpus = open_corpus(args.data)
     say(f"evaluating {model.name} ({model.checkpoint_path}) on {corpus.name}, split {args.split!r}")
-    cfg = EvalConfig(synthesis=not args.no_synthesis, transfer=not args.no_transfer, seed=args.seed)
+    swap = SwapConfig(rpa_items=args.rpa_items, crepe=CrepeConfig(capacity=args.crepe, hop_ms=20.0))
+    cfg = EvalConfig(synthesis=not args.no_synthesis, transfer=not args.no_transfer, swaps=not args.no_swaps,
+                     swap=swap, seed=args.seed)
     # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
     frames = annotation_frame_labels(corpus, model.features, model.label_maps)
     report = evaluate(model, corpus, args.split, cfg=cfg, frame_labels=frames, progress=not args.quiet,

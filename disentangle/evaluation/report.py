@@ -12,6 +12,9 @@ Report keys (all written by `disentangle.evaluation.evaluate`):
   reconstructions (the ceiling for decoded spectrograms);
 - `synthesis`: {"w=0": {"instrument_f1", "pitch_f1"}, ...};
 - `transfer`: {"alpha=0": {"target_prob", "target_acc", "pitch_kept"}, ...};
+- `swaps`: models with global (v) and local (z) spaces: instrument F1, raw
+  pitch accuracy and Frechet distances of Recon., v-swap, z-swap and
+  random-v outputs (Luo et al. 2024 Table 1; see `swaps.swap_scores`);
 - `seconds`: wall time per stage.
 """
 from __future__ import annotations
@@ -86,6 +89,9 @@ def report_to_markdown(report: dict) -> str:
         out += _table(["alpha", "target prob.", "target acc.", "pitch kept"],
                       [[k.split("=")[1], tr[k].get("target_prob"), tr[k].get("target_acc"),
                         tr[k].get("pitch_kept")] for k in _steps(tr, "alpha")]) + [""]
+    if report.get("swaps"):
+        from disentangle.evaluation.swaps import swaps_markdown
+        out += swaps_markdown(report["swaps"])
     if report.get("seconds"):
         out += ["Wall time (s): " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()), ""]
     return "\n".join(out)

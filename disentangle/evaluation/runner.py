@@ -10,7 +10,7 @@ and timbre transfer scores (see the sibling modules for the protocols). Only
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +22,7 @@ from disentangle.evaluation.classifiers import ClassifierConfig, load_or_train, 
 from disentangle.evaluation.generation import space_components, synthesis_scores, transfer_scores
 from disentangle.evaluation.latents import decode_batched, encode_dataset, reconstruction_mse
 from disentangle.evaluation.probes import ProbeConfig, probe_spaces
+from disentangle.evaluation.swaps import SwapConfig, swap_scores
 from disentangle.models.base import DisentangleModel
 
 #: (items, label column, number of frames T') -> (N, T') int indices into the
@@ -50,6 +51,9 @@ class EvalConfig:
     max_targets: int = 3
     synthesis: bool = True
     transfer: bool = True
+    #: v-swap / z-swap protocol (`swaps`) for models with global and local spaces.
+    swaps: bool = True
+    swap: SwapConfig = field(default_factory=SwapConfig)
     seed: int = 0
 
 
@@ -177,5 +181,17 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
         why = "needs instrument and pitch labels with at least 2 classes each"
         report["synthesis"] = {"skipped": why}
         report["transfer"] = {"skipped": why}
+
+    scopes = {s.scope for s in model.spaces}
+    if cfg.swaps and scopes == {"global", "local"} and len(maps.get("instrument", [])) >= 2:
+        tick = time.perf_counter()
+        # The same instrument judge as above (a cache hit when it was trained).
+        judge = load_or_train(x_tr, torch.as_tensor(ytr["instrument"]), maps["instrument"], cache_dir,
+                              "instrument", cfg.classifier)
+        report["swaps"] = swap_scores(model, x_te, yte["instrument"], [items[i] for i in eval_idx], judge,
+                                      root, z=z_te, reference=(x_tr, ytr["instrument"]),
+                                      cfg=replace(cfg.swap, seed=cfg.seed))
+        seconds["swaps"] = time.perf_counter() - tick
+        say(f"swaps done in {seconds['swaps']:.1f} s")
     report["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
     return report
