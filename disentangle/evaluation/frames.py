@@ -11,12 +11,12 @@ frame).
 
 Tanaka et al. (2022, 2025) score local spaces frame by frame with semitone
 pitch labels and exclude silent frames. `annotation_frame_labels` builds the
-`FrameLabelFn` hook of `evaluate` on that rule for every label column:
-  pitch     the annotated MIDI pitch rounded to a semitone (`note` when an
-            annotation file has no `pitch`);
-  dynamics  the per-frame expression class (CC 11 quantised at the phrase
-            corpus's pp|mf|ff thresholds), falling back to the item's label;
-  others    the item's label (instrument, family, ...), repeated per frame;
+`FrameLabelFn` hook of `evaluate` on that rule for `FRAME_COLUMNS`:
+  pitch      the annotated MIDI pitch rounded to a semitone (`note` when an
+             annotation file has no `pitch`);
+  dynamics   the per-frame expression class (CC 11 quantised at the phrase
+             corpus's pp|mf|ff thresholds), falling back to the item's label;
+  instrument the item's label, repeated per frame;
 and -1 (unscored) in silent frames, past the clip's end and for classes
 outside the model's label map.
 """
@@ -38,6 +38,10 @@ if TYPE_CHECKING:  # the runner imports the swap protocol, which imports this mo
 #: its phrases' dynamics with (`disentangle.data.phrases.THRESHOLDS`).
 EXPRESSION_THRESHOLDS = (65.0, 102.0)
 EXPRESSION_CLASSES = ("pp", "mf", "ff")
+#: Columns scored frame by frame (Tanaka: instrument and pitch, plus the
+#: variation factor's dynamics); others (family, ...) fall back to time
+#: averages, which also keeps the frame-wise read-outs' cost down.
+FRAME_COLUMNS = ("instrument", "pitch", "dynamics")
 
 
 def has_frame_annotations(corpus: Corpus) -> bool:
@@ -145,8 +149,8 @@ def annotation_frame_labels(corpus: Corpus, features: FeatureConfig,
     None when no item has annotations, or when the features trim leading
     silence (`features.trim_db` set): the trimmed amount is not stored, so
     feature frames cannot be matched to annotation frames. The hook returns
-    None for a column missing from `label_maps` (the space is then scored on
-    its time average).
+    None for a column outside `FRAME_COLUMNS` or missing from `label_maps`
+    (the space is then scored on its time average).
     """
     if not has_frame_annotations(corpus) or features.trim_db is not None:
         return None
@@ -155,7 +159,7 @@ def annotation_frame_labels(corpus: Corpus, features: FeatureConfig,
     cache: dict[tuple, FrameAnnotations] = {}
 
     def hook(items: list[Item], column: str, n_frames: int) -> np.ndarray | None:
-        if column not in label_maps:
+        if column not in FRAME_COLUMNS or column not in label_maps:
             return None
         key = (tuple(it.path for it in items), n_frames)
         if key not in cache:
