@@ -44,7 +44,7 @@ from disentangle.models.dsae_nets import (AutoregressiveDecoder, FactorisedDecod
                                           GlobalEncoder, LocalEncoder, LSTMPrior, posterior_kl,
                                           random_pairing)
 
-#: Added to the "select/loss" term during stage 1. Checkpoint selection and early
+#: Added to the "select/loss" term (the negative ELBO of the stage) during stage 1. Checkpoint selection and early
 #: stopping (train.monitor: select/loss) then rank every stage-2 epoch above
 #: every stage-1 epoch (a stage-1 model never uses z) while stage-1 epochs still
 #: improve on each other, so patience does not run out at the switch.
@@ -227,6 +227,8 @@ class DSAE(DisentangleModel):
         loss = cfg.recon_weight * t["recon/mse"] + cfg.kl_global_weight * t["kl/timbre"]
         if student:
             loss = loss + cfg.kl_local_weight * t["kl/pitch"]
+        elbo = loss.detach()
+        if student:
             if self.regulariser == "swap":
                 swaps = self.swap_terms(frames, q_v, q_z, v, z)
                 t.update(swaps)
@@ -236,7 +238,9 @@ class DSAE(DisentangleModel):
                 loss = loss + cfg.jacobian_weight * t["jacobian/delta"]
         t["loss"] = loss
         t["stage"] = loss.new_tensor(float(self.stage))
-        t["select/loss"] = loss.detach() + (0.0 if student else STAGE_ONE_OFFSET)
+        # Selection reads the stage's negative ELBO, not the regularisers: TS-DSAE's
+        # swap terms grow while z takes over, and picked an early epoch otherwise.
+        t["select/loss"] = elbo + (0.0 if student else STAGE_ONE_OFFSET)
         return t
 
     def swap_terms(self, frames: Tensor, q_v: Posterior, q_z: Posterior, v: Tensor,

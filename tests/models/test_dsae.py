@@ -80,7 +80,8 @@ def test_stage_switch_copies_and_freezes_the_teacher():
     dec_at_c = copy.deepcopy(m.decoder.state_dict())
     terms = m.train_step(batch(2), opt, 2)            # first step of epoch C = 2
     assert bool(m.teacher_ready) and m.stage == 2 and terms["stage"] == 2.0
-    assert "jacobian/delta" in terms and terms["select/loss"] == pytest.approx(terms["loss"])
+    assert "jacobian/delta" in terms
+    assert terms["select/loss"] == pytest.approx(terms["loss"] - terms["jacobian/delta"], rel=1e-5)
     for k, v in m.teacher_encoder.state_dict().items():
         torch.testing.assert_close(v, enc_at_c[k])
     for k, v in m.teacher_decoder.state_dict().items():
