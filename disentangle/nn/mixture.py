@@ -4,6 +4,11 @@ One component per class: p(z|y=k) = N(mu_k, sigma^2 I). With a known label the
 posterior is pulled to its own component; with an unknown one the component is
 inferred from the sampled z (q(y|x) ~ p(y|z), the reference's approximation of
 E_q(z|x)[p(y|z)]) and the ELBO takes the expectation over it.
+
+The means are trained by gradient (the papers) or, with `ema_update`, set by
+the closed-form M-step: for fixed posteriors the ELBO is maximised by
+mu_k = the (responsibility-weighted) average of the posterior means of class
+k, tracked here by an exponential moving average over batches.
 """
 from __future__ import annotations
 
@@ -41,6 +46,25 @@ class MixturePrior(nn.Module):
     @property
     def n_components(self) -> int:
         return self.means.shape[0]
+
+    @torch.no_grad()
+    def ema_update(self, mean: Tensor, resp: Tensor, momentum: float) -> None:
+        """Move each mean towards its class average of posterior means.
+
+        mean: (B, D) posterior means; resp: (B, K) soft class counts (one-hot
+        for labelled items, q(y|x) for the others). An item counts as one
+        step of size `momentum`, so a class seen n times in the batch moves
+        by 1 - (1 - momentum)^n: rare classes are not pulled by single noisy
+        items more than frequent ones are.
+        """
+        counts = resp.sum(0)  # (K,)
+        seen = counts > 1e-6
+        if not bool(seen.any()):
+            return
+        batch_means = (resp.t() @ mean) / counts.clamp(min=1e-6)[:, None]  # (K, D)
+        step = (1.0 - (1.0 - momentum) ** counts)[:, None]
+        new = self.means + step * (batch_means - self.means)
+        self.means.copy_(torch.where(seen[:, None], new, self.means))
 
     def logits(self, z: Tensor) -> Tensor:
         """log N(z; mu_k, sigma^2 I) + log(1/K): (B, D) -> (B, K), the logits of q(y|x)."""

@@ -17,6 +17,7 @@ COMBOS = [
     dict(label_fraction=0.0, pool=3),
     dict(adversary_weight=0.5, kl_warmup_epochs=3),
     dict(timbre_prior="isotropic", adversary_weight=1.0, pool=2),
+    dict(norm="layer", prior_ema=0.1, label_fraction=0.5),
 ]
 
 
@@ -86,3 +87,18 @@ def test_adversary_alternation_touches_only_its_side(features, label_maps, batch
     model.remover_step(model._remover_inputs, model._remover_labels, opts["removers"])
     for n, p in model.named_parameters():
         assert torch.equal(snap[n], p) != (id(p) in rem), n
+
+
+def test_prior_ema_sets_means_by_m_step_not_by_gradient(features, label_maps, batch):
+    model = build(features, label_maps, prior_ema=0.5)
+    assert not model.timbre_prior.means.requires_grad and not model.pitch_prior.means.requires_grad
+    before = model.timbre_prior.means.clone()
+    model.eval()
+    with torch.no_grad():
+        model.loss(batch, epoch=0)
+    assert torch.equal(model.timbre_prior.means, before)  # validation never moves them
+    model.train()
+    check_train_step(model, batch, epoch=0)
+    y = batch["labels"]["instrument"][0]
+    assert not torch.equal(model.timbre_prior.means[y], before[y])
+    check_rebuild(model, batch)

@@ -49,3 +49,19 @@ def test_removers_and_uniform_kl():
     assert ce["p"].ndim == 0 and torch.isfinite(ce["p"])
     none = rem.ce(logits, {"pitch": torch.full((4,), -1)})
     assert none["p"].item() == 0.0
+
+
+def test_ema_update_moves_only_seen_classes_towards_their_average():
+    prior = MixturePrior(3, 2)
+    with torch.no_grad():
+        prior.means.zero_()
+    mean = torch.tensor([[2.0, 0.0], [4.0, 0.0], [0.0, 6.0]])
+    resp = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    prior.ema_update(mean, resp, momentum=0.5)
+    # class 0: two items -> step 1 - 0.5^2 = 0.75 towards their average (3, 0)
+    assert torch.allclose(prior.means[0], torch.tensor([2.25, 0.0]))
+    assert torch.allclose(prior.means[1], torch.tensor([0.0, 3.0]))
+    assert torch.equal(prior.means[2], torch.zeros(2))  # unseen: untouched
+    for _ in range(60):  # repeated batches converge on the class averages
+        prior.ema_update(mean, resp, momentum=0.5)
+    assert torch.allclose(prior.means[:2], torch.tensor([[3.0, 0.0], [0.0, 6.0]]), atol=1e-4)
