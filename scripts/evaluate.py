@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-swaps", action="store_true",
                    help="skip the v-swap/z-swap protocol (models with global and local spaces)")
     p.add_argument("--crepe", choices=["tiny", "full"], default="tiny",
-                   help="CREPE model for raw pitch accuracy of swaps (full: as Luo 2024, ~50x slower)")
+                   help="CREPE model for raw pitch accuracy of swaps (full: as Luo 2024, ~20x slower)")
     p.add_argument("--rpa-items", type=int, default=SwapConfig.rpa_items,
                    help="evaluated items resynthesised (Griffin-Lim) and pitch-tracked per swap condition")
     p.add_argument("--max-frames", type=int, default=10000,

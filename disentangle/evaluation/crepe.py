@@ -15,9 +15,10 @@ the activation-weighted mean of the cents of the 9 bins around the peak
 (CREPE's "weighted argmax"); its periodicity is the peak activation, and a
 frame counts as voiced when that reaches the threshold.
 
-"tiny" is the default here (about 50x cheaper than "full" on a CPU; on the
-synthetic tones of the tests both are within a few cents), "full" is an option
-(`CrepeConfig.capacity`) for paper-faithful figures.
+"tiny" is the default here: about 20x cheaper than "full" on a CPU (3 vs 60
+ms per frame on one busy core), both within a few cents on synthetic tones,
+and 0.93 raw pitch accuracy on 16 recorded test phrases of data/phrases.
+"full" is an option (`CrepeConfig.capacity`) for paper-faithful figures.
 """
 from __future__ import annotations
 
