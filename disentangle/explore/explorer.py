@@ -322,10 +322,9 @@ class Explorer:
     def _placement_note(proj: Projection, what: str) -> str:
         what = what[0].upper() + what[1:]
         return {"exact": f"{what} are projected with the fitted PCA.",
-                "transform": f"{what} are placed with the fitted UMAP transform.",
                 "neighbours": f"{what} are placed by averaging the positions of their 10 nearest "
                               f"corpus points in latent space ({proj.params.label().split(' ')[0]} "
-                              f"has no transform for new points{' once loaded from cache' if proj.params.method == 'umap' else ''})."
+                              f"has no transform for new points here)."
                 }[proj.placement]
 
     def export_csv(self, model: str, space: str, params: ProjectionParams, session: Session, path: Path) -> Path:

@@ -1,12 +1,12 @@
 """2-D projections of latent vectors (UMAP, t-SNE, PCA) and placing new points on them.
 
-New points (mixture-component means, the user's own sounds) are placed with
-the fitted transform where one exists: PCA exactly, UMAP with
-`UMAP.transform` while the fitted reducer is in memory. t-SNE has no
-transform, and a UMAP loaded from the disk cache has no reducer (we store no
-pickles), so there a new point goes to the distance-weighted average of the
-map positions of its k nearest corpus points in latent space; `Projection.placement`
-says which was used so the UI can tell the user.
+New points (mixture-component means, the user's own sounds) are placed
+exactly by PCA. t-SNE has no transform, and UMAP is fitted on a precomputed
+k-NN graph (see `fit_projection`), which leaves it none either; there a new
+point goes to the distance-weighted average of the map positions of its k
+nearest corpus points in latent space, the same whether the map was just
+fitted or read from the disk cache. `Projection.placement` says which was
+used so the UI can tell the user.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Projection:
 
     coords: (N, 2) float32 map positions. reference: (N, D) the vectors it was
     fitted on (for neighbour placement). pca_mean (D,), pca_axes (2, D): the
-    exact linear map for PCA. reducer: a fitted UMAP, in memory only.
+    exact linear map for PCA.
     seconds: fitting time (0 when loaded from disk).
     """
 
@@ -68,17 +68,14 @@ class Projection:
     reference: np.ndarray
     pca_mean: np.ndarray | None = None
     pca_axes: np.ndarray | None = None
-    reducer: Any = None
     seconds: float = 0.0
     from_cache: bool = False
     explained: list[float] = field(default_factory=list)
 
     @property
     def placement(self) -> str:
-        """How new points are placed: 'exact' (PCA), 'transform' (UMAP) or 'neighbours'."""
-        if self.params.method == "pca":
-            return "exact"
-        return "transform" if self.reducer is not None else "neighbours"
+        """How new points are placed: 'exact' (PCA) or 'neighbours' (t-SNE, UMAP)."""
+        return "exact" if self.params.method == "pca" else "neighbours"
 
     def transform(self, x: np.ndarray, k: int = 10) -> np.ndarray:
         """New vectors (M, D) -> map positions (M, 2); see `placement`."""
@@ -87,8 +84,6 @@ class Projection:
             return np.zeros((0, 2), np.float32)
         if self.params.method == "pca":
             return ((x - self.pca_mean) @ self.pca_axes.T).astype(np.float32)
-        if self.reducer is not None:
-            return np.asarray(self.reducer.transform(x), dtype=np.float32)
         return place_by_neighbours(self.reference, self.coords, x, k=k)
 
     # --- disk cache: coords .npy + meta .json (no pickles) ---------------
@@ -120,7 +115,7 @@ class Projection:
         p["pcs"] = tuple(p["pcs"])
         arr = (lambda v: None if v is None else np.asarray(v, dtype=np.float32))
         return cls(ProjectionParams(**p), coords, reference, arr(meta["pca_mean"]), arr(meta["pca_axes"]),
-                   None, 0.0, True, list(meta.get("explained", [])))
+                   0.0, True, list(meta.get("explained", [])))
 
 
 def place_by_neighbours(reference: np.ndarray, coords: np.ndarray, x: np.ndarray, k: int = 10) -> np.ndarray:
@@ -168,7 +163,6 @@ def fit_projection(x: np.ndarray, params: ProjectionParams) -> Projection:
     else:
         x_fit = x
     mean = axes = None
-    reducer = None
     explained: list[float] = []
     if params.method == "pca" or n < 5:
         coords, mean, axes, explained = _pca(x_fit, params.pcs)
@@ -190,11 +184,17 @@ def fit_projection(x: np.ndarray, params: ProjectionParams) -> Projection:
             warnings.simplefilter("ignore")  # umap warns that a seed disables parallelism
             import umap
 
-            reducer = umap.UMAP(n_neighbors=int(min(params.n_neighbors, n - 1)), min_dist=float(params.min_dist),
-                                n_components=2, random_state=params.seed)
-            coords = reducer.fit_transform(x_fit).astype(np.float32)
-        if d == 1:
-            reducer = None  # it was fitted on padded vectors; place new points by neighbours
+            from sklearn.neighbors import NearestNeighbors
+
+            # Below 4,096 points UMAP finds neighbours through sklearn with a
+            # Python-level metric callback (~30 s for 3,600 points here);
+            # sklearn's own exact search gives the same graph in ~0.1 s. The
+            # price is UMAP.transform, which needs UMAP's own index.
+            k = int(min(params.n_neighbors, n - 1))
+            dists, idx = NearestNeighbors(n_neighbors=k).fit(x_fit).kneighbors(x_fit)
+            coords = umap.UMAP(n_neighbors=k, min_dist=float(params.min_dist), n_components=2,
+                               random_state=params.seed, precomputed_knn=(idx, dists, None)
+                               ).fit_transform(x_fit).astype(np.float32)
     else:
         raise ValueError(f"unknown projection method {params.method!r}; use umap, tsne or pca")
-    return Projection(params, coords, x, mean, axes, reducer, time.perf_counter() - start, False, explained)
+    return Projection(params, coords, x, mean, axes, time.perf_counter() - start, False, explained)
