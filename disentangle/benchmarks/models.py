@@ -4,7 +4,7 @@ For each shipped run config (or those named with --configs):
 - training items per second over a few `train_step`s on random batches of
   the config's shape (CPU; CUDA too when available);
 - encode and decode latency for one item and for a batch of 256, using the
-  shipped checkpoint `checkpoints/<name>.pt` when present, else a freshly
+  shipped checkpoint `checkpoints/<name>.pt` (or `<name>` without `-cpu`) when present, else a freshly
   built model of that config;
 - the wall time of the shipped checkpoint's training, read from its meta
   (`train_seconds`) and history.
@@ -70,7 +70,11 @@ def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, war
     from disentangle.configs import load_config, registry
 
     run_cfg = load_config(name)
-    shipped = ckpt_dir / f"{Path(name).stem}.pt"
+    # Shipped files are named after the model (checkpoints/gmvae.pt trained
+    # with gmvae-cpu): try the config name, then without its "-cpu" suffix.
+    stem = Path(name).stem
+    shipped = next((p for p in (ckpt_dir / f"{stem}.pt", ckpt_dir / f"{stem.removesuffix('-cpu')}.pt")
+                    if p.is_file()), ckpt_dir / f"{stem}.pt")
     model, source = None, "fresh"
     wall = {"train_wall_s": None, "train_epochs": None, "train_device": None,
             "train_world_size": None}
