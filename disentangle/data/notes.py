@@ -96,6 +96,17 @@ def select_instruments(names: Sequence[str] | None) -> list[Instrument]:
     return [INSTRUMENTS_BY_NAME[n] for n in names]
 
 
+def open_renderer(soundfont: str | Path | None, sample_rate: int,
+                  instruments: Sequence[str] | None) -> tuple[SoundFontRenderer, list[Instrument]]:
+    """A renderer and the chosen instruments, checked to exist as presets in the SoundFont."""
+    renderer = SoundFontRenderer(soundfont, sample_rate)
+    chosen = select_instruments(instruments)
+    missing = [i.name for i in chosen if not renderer.has_preset(i.program)]
+    if missing:
+        raise ValueError(f"{renderer.path}: no General MIDI preset for {missing}")
+    return renderer, chosen
+
+
 def plan_notes(instruments: Sequence[Instrument], pitches: Sequence[int] | None = None,
                dynamics: dict[str, int] | None = None, lengths: Sequence[float] = LENGTHS,
                lengths_per_note: int = 2, max_notes: int | None = None) -> list[NoteSpec]:
@@ -145,11 +156,7 @@ def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sam
     """
     out = Path(out)
     report = report if report is not None else BuildReport()
-    renderer = SoundFontRenderer(soundfont, sample_rate)
-    chosen = select_instruments(instruments)
-    missing = [i.name for i in chosen if not renderer.has_preset(i.program)]
-    if missing:
-        raise ValueError(f"{renderer.path}: no General MIDI preset for {missing}")
+    renderer, chosen = open_renderer(soundfont, sample_rate, instruments)
     check_manifest(out, {"corpus": "notes", "soundfont": soundfont_id(renderer.path),
                          "sample_rate": sample_rate, "render_version": RENDER_VERSION,
                          "max_release_s": MAX_RELEASE_S, "seed": seed}, force=force)

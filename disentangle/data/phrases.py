@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from .build import RENDER_VERSION, BuildReport, check_manifest, render_all, soundfont_id
-from .notes import INSTRUMENTS, Instrument, select_instruments
+from .notes import INSTRUMENTS, Instrument, open_renderer
 from .schema import Corpus, Item, write_metadata
 from .soundfont import Event, SoundFontRenderer, frame_rms
 from .splits import assign_splits
@@ -239,11 +239,7 @@ def build_phrases_corpus(out: str | Path, soundfont: str | Path | None = None, s
     """
     out = Path(out)
     report = report if report is not None else BuildReport()
-    renderer = SoundFontRenderer(soundfont, sample_rate)
-    chosen = select_instruments(instruments)
-    missing = [i.name for i in chosen if not renderer.has_preset(i.program)]
-    if missing:
-        raise ValueError(f"{renderer.path}: no General MIDI preset for {missing}")
+    renderer, chosen = open_renderer(soundfont, sample_rate, instruments)
     check_manifest(out, {"corpus": "phrases", "soundfont": soundfont_id(renderer.path),
                          "sample_rate": sample_rate, "render_version": RENDER_VERSION,
                          "melody_seed": seed, "phrase_config": repr(config), "seed": seed}, force=force)
