@@ -329,7 +329,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--projection", choices=sorted(METHODS.values()), default="umap",
                         help="map shown first (default umap)")
-    parser.add_argument("--gl-iters", type=int, default=24, help="Griffin-Lim iterations per click")
+    # 16 accelerated-GL iterations keep a click under 150 ms (p95) on 2 CPU cores;
+    # spectral convergence 0.098 vs 0.066 at 24 on rendered notes: pass 24-32 for quality.
+    parser.add_argument("--gl-iters", type=int, default=16, help="Griffin-Lim iterations per click (default 16)")
     parser.add_argument("--no-precompute", action="store_true",
                         help="do not fit the other spaces' maps in the background")
     parser.add_argument("--cache", default=None, help="latents/maps cache folder "

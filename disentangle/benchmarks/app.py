@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clicks", type=int, default=100, help="sequential clicks timed")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients")
     parser.add_argument("--clicks-per-client", type=int, default=50)
-    parser.add_argument("--gl-iters", type=int, default=24)
+    parser.add_argument("--gl-iters", type=int, default=16)
     parser.add_argument("--skip-projections", action="store_true", help="do not time UMAP/t-SNE/PCA")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
 

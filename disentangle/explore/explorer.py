@@ -84,7 +84,7 @@ class Explorer:
     """
 
     def __init__(self, models: Mapping[str, DisentangleModel], corpus: Corpus,
-                 cache_root: str | Path | None = None, gl_iters: int = 24, device: str | None = None):
+                 cache_root: str | Path | None = None, gl_iters: int = 16, device: str | None = None):
         if not models:
             raise ValueError("no models to explore: pass at least one checkpoint")
         self.corpus = corpus
