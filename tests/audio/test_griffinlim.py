@@ -36,15 +36,6 @@ def _render(program: int, key: int, seconds: float = 2.0) -> np.ndarray:
     return np.concatenate([a, b]).reshape(-1, 2).mean(axis=1)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine torch's thread pool makes
-    these FFT loops many times slower, and the results do not depend on it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def notes() -> np.ndarray:

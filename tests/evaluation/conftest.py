@@ -4,7 +4,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-import torch
 from eval_fixtures import Synthetic, make_synthetic
 
 
@@ -28,15 +27,3 @@ def judge_cache(tmp_path_factory):
     """
     return tmp_path_factory.mktemp("judges")
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Run these tiny models on one thread, restored after each module.
-
-    On a shared 2-core machine intra-op threads only contend for tiny tensors:
-    training a judge took ~0.7 s on one thread and 7-25 s on two under load.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -9,15 +9,6 @@ from disentangle.features.config import FeatureConfig
 N_CLASSES = {"instrument": 3, "family": 2, "pitch": 5, "dynamics": 3, "duration": 4}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a busy 2-core machine the
-    thread pool's spin-waits make them several times slower; restored after."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture
 def features() -> FeatureConfig:

@@ -29,13 +29,6 @@ def config(model: str = "threefactor", **model_config) -> dict:
                       "label_columns": ["instrument", "pitch", "dynamics"]}}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.mark.parametrize("model,cache", [("threefactor", 0), ("reentry", 2)])
 def test_one_epoch_on_perturbed_audio(corpus_dir, tmp_path, monkeypatch, model, cache):
