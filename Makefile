@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/notes
 
-.PHONY: setup run test test-fast data phrases bench clean
+.PHONY: setup run run-phrases test test-fast data phrases bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,11 +31,17 @@ $(DATA)/metadata.csv: | $(STAMP)
 
 data: $(DATA)/metadata.csv
 
-phrases: $(STAMP)
+data/phrases/metadata.csv: | $(STAMP)
 	$(BIN)/python scripts/make_dataset.py --out data/phrases --corpus phrases
+
+phrases: data/phrases/metadata.csv
 
 run: $(STAMP) $(DATA)/metadata.csv
 	$(BIN)/python app/main.py --data $(DATA)
+
+# The phrase-level models (three-factor + re-entry, J-DSAE) on the 4 s phrases.
+run-phrases: $(STAMP) data/phrases/metadata.csv
+	$(BIN)/python app/main.py --data data/phrases
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

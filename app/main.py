@@ -2,9 +2,10 @@
 
     python app/main.py [--checkpoint NAME_OR_PATH ...] [--data DIR] [--host H] [--port P]
 
-Opens every shipped checkpoint (`checkpoints/*.pt`) through the common model
-interface and the default corpus (`data/notes`, rendered on first use), builds
-what is missing (features, latents, maps; cached under `<corpus>/.cache/`) and
+Opens the shipped checkpoints (`checkpoints/*.pt`) trained on the corpus it
+shows -- the default `data/notes` (rendered on first use) or `--data
+data/phrases` for the phrase-level models -- through the common model
+interface, builds what is missing (features, latents, maps; cached under `<corpus>/.cache/`) and
 serves the explorer: click a point to hear it, sweep, interpolate, swap,
 sample, place your own sound, see how disentangled each space is, export.
 """
@@ -309,10 +310,43 @@ def open_data(path: str):
             return open_corpus(path)
     except ImportError:
         pass
-    from disentangle.data.notes import build_notes_corpus
+    if folder.name == "phrases":
+        from disentangle.data.phrases import build_phrases_corpus as build
+    else:
+        from disentangle.data.notes import build_notes_corpus as build
+    kind = "phrases" if folder.name == "phrases" else "notes"
+    print(f"{folder} has no corpus yet: rendering the {kind} corpus there (once)...", flush=True)
+    return build(folder, progress=True)
 
-    print(f"{folder} has no corpus yet: rendering the notes corpus there (once)...", flush=True)
-    return build_notes_corpus(folder, progress=True)
+
+def trained_on(model) -> str | None:
+    """The name of the corpus a checkpoint was trained on (its `meta`), if recorded."""
+    corpus = (getattr(model, "meta", None) or {}).get("corpus") or {}
+    return corpus.get("name")
+
+
+def matching_models(models: dict, corpus) -> dict:
+    """The default checkpoints that were trained on a corpus of this kind.
+
+    Note-level (1-2 s notes) and phrase-level (4 s phrases) checkpoints expect
+    different clips, so `make run` opens the note models on `data/notes` and
+    `make run-phrases` the phrase models on `data/phrases`. Only the two
+    built-in kinds are told apart; on any other corpus every checkpoint opens,
+    and a checkpoint named with --checkpoint always opens.
+    """
+    builtin = ("notes", "phrases")
+    kept = {}
+    for name, model in models.items():
+        kind = trained_on(model)
+        if corpus.name in builtin and kind in builtin and kind != corpus.name:
+            print(f"not opening {name} (trained on the {kind!r} corpus) on {corpus.root}: "
+                  f"pass --data data/{kind}, or name it with --checkpoint", flush=True)
+            continue
+        kept[name] = model
+    if not kept:
+        raise SystemExit(f"none of the shipped checkpoints was trained on a {corpus.name!r} corpus: "
+                         "pass --checkpoint PATH")
+    return kept
 
 
 def console_progress(fraction: float, text: str) -> None:
@@ -342,6 +376,8 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     models = load_models(args.checkpoint)
     corpus = open_data(args.data)
+    if not args.checkpoint:
+        models = matching_models(models, corpus)
     params = ProjectionParams(args.projection)
     explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(console_progress, params)
     demo = build_demo(explorer, args.projection)
