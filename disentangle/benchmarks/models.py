@@ -3,7 +3,10 @@
 For each shipped run config (or those named with --configs):
 - training items per second over a few `train_step`s on random batches of
   the config's shape (CPU; CUDA too when available);
-- encode and decode latency for one item and for a batch of 256, using the
+- the mean items per second the shipped checkpoint's own training logged
+  (real batches, data loading and perturbations included);
+- encode and decode latency for one item and for a batch (256 items for the
+  note-level models, 64 for models with per-frame spaces), using the
   shipped checkpoint `checkpoints/<name>.pt` (or `<name>` without `-cpu`) when present, else a freshly
   built model of that config;
 - the wall time of the shipped checkpoint's training, read from its meta
@@ -36,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=None,
                         help="training batch (default: the config's train.batch_size)")
     parser.add_argument("--repeats", type=int, default=5, help="latency repeats (median)")
+    parser.add_argument("--latency-batch", type=int, default=None,
+                        help="batch for the batch latency (default 256; 64 for models with "
+                             "per-frame spaces, e.g. 4 s phrases)")
     parser.add_argument("--devices", nargs="*", default=None,
                         help="devices to measure (default: cpu, plus cuda when available)")
     parser.add_argument("--checkpoints", default=None,
@@ -56,7 +62,8 @@ def run(args: argparse.Namespace) -> list[dict]:
         for device in devices:
             rows.append(measure(name, torch.device(device), ckpt_dir, steps=args.steps,
                                 warmup=args.warmup, batch_size=args.batch_size,
-                                repeats=args.repeats, max_seconds=args.max_seconds))
+                                repeats=args.repeats, max_seconds=args.max_seconds,
+                                latency_batch=args.latency_batch))
     print(format_table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
@@ -64,7 +71,8 @@ def run(args: argparse.Namespace) -> list[dict]:
 
 
 def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, warmup: int = 1,
-            batch_size: int | None = None, repeats: int = 5, max_seconds: float = 30.0) -> dict:
+            batch_size: int | None = None, repeats: int = 5, max_seconds: float = 30.0,
+            latency_batch: int | None = None) -> dict:
     """All numbers for one config on one device (see module docstring)."""
     from disentangle.checkpoint import CheckpointError, load_model
     from disentangle.configs import load_config, registry
@@ -76,8 +84,8 @@ def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, war
     shipped = next((p for p in (ckpt_dir / f"{stem}.pt", ckpt_dir / f"{stem.removesuffix('-cpu')}.pt")
                     if p.is_file()), ckpt_dir / f"{stem}.pt")
     model, source = None, "fresh"
-    wall = {"train_wall_s": None, "train_epochs": None, "train_device": None,
-            "train_world_size": None}
+    wall = {"train_wall_s": None, "logged_items_per_s": None, "train_epochs": None,
+            "train_device": None, "train_world_size": None}
     if shipped.is_file():
         try:
             model = load_model(shipped, device=device)
@@ -98,9 +106,12 @@ def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, war
         torch.manual_seed(0)
         model = registry()[run_cfg.model](run_cfg.model_config, run_cfg.features, label_maps)
         model = model.to(device).eval()
-    for n in (1, 256):
+    sequential = any(s.scope == "local" for s in model.spaces)
+    n_batch = latency_batch or (64 if sequential else 256)
+    row["latency_batch"] = n_batch
+    for n, key in ((1, "1"), (n_batch, "batch")):
         enc, dec = latency(model, n, device, repeats)
-        row[f"encode_ms_{n}"], row[f"decode_ms_{n}"] = enc, dec
+        row[f"encode_ms_{key}"], row[f"decode_ms_{key}"] = enc, dec
     row.update(wall)
     return row
 
@@ -109,14 +120,22 @@ def synthetic_label_maps(columns: list[str]) -> dict[str, list[str]]:
     return {c: [f"{c}{i}" for i in range(SYNTHETIC_CLASSES.get(c, 4))] for c in columns}
 
 
-def random_batch(features, label_maps: dict[str, list[str]], n: int, device: torch.device) -> dict:
-    """A batch of the model's input shape: x (n, F, T) in [-1, 1], random labels."""
+def random_batch(features, label_maps: dict[str, list[str]], n: int, device: torch.device,
+                 perturbed: bool = False) -> dict:
+    """A batch of the model's input shape: x (n, F, T) in [-1, 1], random labels;
+    with `perturbed`, also the "x_pitch" / "x_timbre" copies a perturbation
+    model trains on (so a step costs what a real one does, minus the loading)."""
     g = torch.Generator().manual_seed(n)
-    x = torch.rand(n, features.n_bins, features.n_frames, generator=g) * 2 - 1
+    shape = (n, features.n_bins, features.n_frames)
+    x = torch.rand(shape, generator=g) * 2 - 1
     labels = {c: torch.randint(0, max(len(v), 1), (n,), generator=g) if v else torch.full((n,), -1)
               for c, v in label_maps.items()}
-    return {"x": x.to(device), "labels": {k: v.to(device) for k, v in labels.items()},
-            "index": torch.arange(n, device=device)}
+    batch = {"x": x.to(device), "labels": {k: v.to(device) for k, v in labels.items()},
+             "index": torch.arange(n, device=device)}
+    if perturbed:
+        for key in ("x_pitch", "x_timbre"):
+            batch[key] = (torch.rand(shape, generator=g) * 2 - 1).to(device)
+    return batch
 
 
 def _sync(device: torch.device) -> None:
@@ -129,7 +148,8 @@ def train_throughput(model, run_cfg, label_maps: dict, device: torch.device, bat
     """Training items per second over up to `steps` calls of `model.train_step`."""
     cfg = run_cfg.train
     optimizers = model.make_optimizers(cfg.lr, cfg.weight_decay)
-    batch = random_batch(run_cfg.features, label_maps, batch_size, device)
+    batch = random_batch(run_cfg.features, label_maps, batch_size, device,
+                         perturbed=getattr(model, "wants_perturbed_audio", False))
     model.train()
     for _ in range(warmup):
         model.train_step(batch, optimizers, 0, cfg.grad_clip or None)
@@ -174,15 +194,18 @@ def training_wall_time(model) -> dict:
     seconds = meta.get("train_seconds")
     if seconds is None and history:
         seconds = sum(float(r.get("seconds", 0.0)) for r in history)
+    rates = [float(r["items_per_second"]) for r in history if r.get("items_per_second")]
     return {"train_wall_s": None if seconds is None else round(float(seconds), 1),
+            "logged_items_per_s": round(statistics.mean(rates), 2) if rates else None,
             "train_epochs": len(history) or meta.get("epoch"),
             "train_device": meta.get("device"), "train_world_size": meta.get("world_size")}
 
 
 COLUMNS = [("config", "config"), ("device", "device"), ("parameters", "params"),
            ("batch_size", "batch"), ("train_items_per_s", "train items/s"),
-           ("encode_ms_1", "enc 1 ms"), ("decode_ms_1", "dec 1 ms"),
-           ("encode_ms_256", "enc 256 ms"), ("decode_ms_256", "dec 256 ms"),
+           ("logged_items_per_s", "logged items/s"),
+           ("encode_ms_1", "enc 1 ms"), ("decode_ms_1", "dec 1 ms"), ("latency_batch", "B"),
+           ("encode_ms_batch", "enc B ms"), ("decode_ms_batch", "dec B ms"),
            ("train_wall_s", "train wall s"), ("train_epochs", "epochs"), ("weights", "weights")]
 
 
