@@ -27,6 +27,10 @@ class TrainConfig:
       (for best-checkpoint selection, early stopping and ReduceLROnPlateau).
     lr_patience: ReduceLROnPlateau patience in epochs (None disables it).
     lr_factor: ReduceLROnPlateau factor.
+    lr_schedule: "constant" (or ReduceLROnPlateau with lr_patience) or
+      "cosine": the learning rate follows a half cosine from lr down to
+      lr x lr_final over `epochs`, stepped once per epoch. A short CPU run
+      otherwise ends at full lr, where the loss still jumps between epochs.
     valid_fraction: when the corpus has no "valid" split, this fraction of the
       training items (chosen with `seed`) is held out for validation instead.
     monitor: the validation term that selects the best checkpoint.
@@ -50,9 +54,17 @@ class TrainConfig:
     min_delta: float = 0.0
     lr_patience: int | None = None
     lr_factor: float = 0.5
+    lr_schedule: str = "constant"
+    lr_final: float = 0.05
     valid_fraction: float = 0.1
     monitor: str = "loss"
     evaluate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"train.lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
+        if self.lr_schedule == "cosine" and self.lr_patience is not None:
+            raise ValueError("train.lr_schedule 'cosine' and train.lr_patience exclude each other")
 
     def to_dict(self) -> dict:
         return asdict(self)

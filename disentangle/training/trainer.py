@@ -72,10 +72,7 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     seed_everything(cfg.seed)  # same initial weights on every rank
     model = registry()[run.model](run.model_config, run.features, data.label_maps).to(dev)
     optimizers = model.make_optimizers(cfg.lr, cfg.weight_decay)
-    schedulers = {name: torch.optim.lr_scheduler.ReduceLROnPlateau(
-        opt, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience,
-        threshold=cfg.min_delta, threshold_mode="abs")  # same "better" as early stopping
-        for name, opt in optimizers.items()} if cfg.lr_patience is not None else {}
+    schedulers = make_schedulers(cfg, optimizers)
     state = {"epoch": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0, "history": [],
              "seconds": 0.0}
     seed_everything(cfg.seed + info.rank)  # independent sampling noise per rank
@@ -140,7 +137,9 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
             state["seconds"] += seconds
             monitor = valid_means.get(cfg.monitor, train_means.get(cfg.monitor, math.nan))
             for sched in schedulers.values():
-                if math.isfinite(monitor):
+                if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    sched.step()
+                elif math.isfinite(monitor):
                     sched.step(monitor)
             improved = math.isfinite(monitor) and monitor < state["best"] - cfg.min_delta
             if improved:
@@ -283,6 +282,23 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         atomic_write(dst, lambda t: shutil.copyfile(src, t))
 
 
+def make_schedulers(cfg, optimizers: dict) -> dict:
+    """Per-optimizer learning-rate schedulers of `cfg` (see `TrainConfig`), stepped once per epoch."""
+    sched = torch.optim.lr_scheduler
+    if cfg.lr_schedule == "cosine":
+        # A function of the epoch and of the run's current `epochs` (LambdaLR keeps
+        # only the epoch in its state), so resuming with --epochs N follows the new length.
+        def factor(epoch: int, n: int = max(1, cfg.epochs), final: float = cfg.lr_final) -> float:
+            return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * min(epoch, n) / n))
+
+        return {name: sched.LambdaLR(opt, factor) for name, opt in optimizers.items()}
+    if cfg.lr_patience is not None:
+        return {name: sched.ReduceLROnPlateau(opt, mode="min", factor=cfg.lr_factor, patience=cfg.lr_patience,
+                                              threshold=cfg.min_delta, threshold_mode="abs")  # same "better"
+                for name, opt in optimizers.items()}                                # as early stopping
+    return {}
+
+
 def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
              info: dd.DistInfo, dev: torch.device) -> None:
     ts = ckpt["train_state"]
@@ -303,6 +319,9 @@ def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
     for name, sched in schedulers.items():
         if name in ts.get("schedulers", {}):
             sched.load_state_dict(ts["schedulers"][name])
+        if isinstance(sched, torch.optim.lr_scheduler.LambdaLR):  # this run's schedule at the resumed epoch
+            for group, base, fn in zip(sched.optimizer.param_groups, sched.base_lrs, sched.lr_lambdas):
+                group["lr"] = base * fn(sched.last_epoch)
     for key in ("epoch", "best", "best_epoch", "bad_epochs", "seconds"):
         state[key] = ts[key]
     state["history"] = list(ts["history"])

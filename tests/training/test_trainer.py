@@ -194,6 +194,21 @@ def test_early_stopping_and_plateau(corpus_dir, tmp_path):
     assert records[-1]["lr"]["main"] < records[0]["lr"]["main"]
 
 
+def test_cosine_schedule_ends_at_lr_final_and_resumes_exactly(corpus_dir, tmp_path):
+    cfg = tiny_config_dict(epochs=3, lr_schedule="cosine", lr_final=0.1)
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    run(cfg, corpus_dir, straight)
+    lrs = [json.loads(x)["lr"]["main"] for x in (straight / "log.jsonl").read_text().splitlines()]
+    # logged after each epoch's step: cos(pi/3), cos(2pi/3), cos(pi) of the way from 1e-2 to 1e-3
+    assert lrs == pytest.approx([1e-2 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * e / 3))) for e in (1, 2, 3)])
+    run(cfg, corpus_dir, split, epochs=1)  # a 1-epoch run, then extended to 3: the 3-epoch schedule
+    run(cfg, corpus_dir, split, resume=True)
+    a, b = load_checkpoint(straight / "last.pt"), load_checkpoint(split / "last.pt")
+    assert state_equal(a["state_dict"], b["state_dict"])
+    with pytest.raises(ValueError, match="lr_schedule"):
+        config_from_dict(tiny_config_dict(lr_schedule="step"))
+
+
 def test_valid_split_carved_from_train_when_missing(tmp_path):
     from disentangle.data.schema import Item
     from disentangle.training.data import split_indices
