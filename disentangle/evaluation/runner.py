@@ -88,6 +88,18 @@ def _normalise(model: DisentangleModel, x: np.ndarray) -> torch.Tensor:
     return xt if norm is None else torch.as_tensor(norm(xt), dtype=torch.float32)
 
 
+def _shown_path(path) -> str:
+    """The checkpoint path as the report shows it: relative to the working
+    folder when inside it (committed reports do not name this machine's paths)."""
+    if not path:
+        return ""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
              frame_labels: FrameLabelFn | None = None, cfg: EvalConfig = EvalConfig(),
              cache_dir: str | Path | None = None, progress: bool = False,
@@ -125,7 +137,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
 
     report: dict[str, Any] = {
         "model": model.describe(),
-        "checkpoint": str(getattr(model, "checkpoint_path", "") or ""),
+        "checkpoint": _shown_path(getattr(model, "checkpoint_path", None)),
         "split": split, "n_train": int(len(train_idx)), "n_eval": int(len(eval_idx)),
         "features": model.features.to_dict(),
     }
