@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -52,16 +53,23 @@ class MixturePrior(nn.Module):
         """Move each mean towards its class average of posterior means.
 
         mean: (B, D) posterior means; resp: (B, K) soft class counts (one-hot
-        for labelled items, q(y|x) for the others). An item counts as one
+        for labelled items, q(y|x) for the others; under torch.distributed,
+        the batches of all ranks together). An item counts as one
         step of size `momentum`, so a class seen n times in the batch moves
         by 1 - (1 - momentum)^n: rare classes are not pulled by single noisy
         items more than frequent ones are.
         """
         counts = resp.sum(0)  # (K,)
+        sums = resp.t() @ mean  # (K, D)
+        if dist.is_available() and dist.is_initialized():
+            # Under torchrun the means are not parameters the gradient sync sees:
+            # pool every rank's batch so all ranks take the same M-step.
+            dist.all_reduce(counts)
+            dist.all_reduce(sums)
         seen = counts > 1e-6
         if not bool(seen.any()):
             return
-        batch_means = (resp.t() @ mean) / counts.clamp(min=1e-6)[:, None]  # (K, D)
+        batch_means = sums / counts.clamp(min=1e-6)[:, None]  # (K, D)
         step = (1.0 - (1.0 - momentum) ** counts)[:, None]
         new = self.means + step * (batch_means - self.means)
         self.means.copy_(torch.where(seen[:, None], new, self.means))

@@ -33,6 +33,7 @@ WORKER = textwrap.dedent("""
 @pytest.mark.slow
 def test_two_process_gloo_training(corpus_dir, tmp_path):
     cfg = gmvae_config_dict(epochs=2, batch_size=3)
+    cfg["model_config"]["prior_ema"] = 0.05  # M-step mixture means: pooled across ranks, not drifting apart
     script = tmp_path / "worker.py"
     script.write_text(WORKER.format(repo=str(REPO), tests=str(REPO / "tests"), out=str(tmp_path),
                                     cfg=json.dumps(cfg), data=str(corpus_dir)))
