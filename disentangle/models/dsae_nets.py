@@ -9,6 +9,7 @@ the local latents.
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 
 from disentangle.models.base import Posterior
@@ -47,10 +48,21 @@ class FrameStandardiser(nn.Module):
 
     @torch.no_grad()
     def fit(self, frames: Tensor) -> None:
-        """frames (B, T, F): store per-band statistics over batch and time."""
+        """frames (B, T, F): store per-band statistics over batch and time
+        (over every rank's first batch under torch.distributed, so all ranks
+        standardise alike from the first step)."""
         flat = frames.reshape(-1, frames.shape[-1])
-        self.mean.copy_(flat.mean(0))
-        self.std.copy_(flat.std(0).clamp(min=1e-3))
+        if dist.is_available() and dist.is_initialized():
+            wide = flat.double()
+            stats = torch.cat([wide.new_tensor([wide.shape[0]]), wide.sum(0), wide.pow(2).sum(0)])
+            dist.all_reduce(stats)
+            n, f = stats[0], flat.shape[-1]
+            mean = stats[1:1 + f] / n
+            std = ((stats[1 + f:] - n * mean ** 2) / (n - 1).clamp(min=1)).clamp(min=0).sqrt()  # as Tensor.std
+        else:
+            mean, std = flat.mean(0), flat.std(0)
+        self.mean.copy_(mean.to(self.mean.dtype))
+        self.std.copy_(std.to(self.std.dtype).clamp(min=1e-3))
         self.ready.fill_(True)
 
     def forward(self, x: Tensor) -> Tensor:

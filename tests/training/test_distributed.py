@@ -96,3 +96,30 @@ def test_gradient_sync_averages_across_ranks(tmp_path):
             expected[k] = expected.get(k, 0) + p.grad / 2
     for k in expected:
         assert torch.allclose(g0[k], expected[k]) and torch.equal(g0[k], g1[k])
+
+
+def _standardiser_worker(rank: int, world: int, init_file: str, out: str) -> None:
+    import torch.distributed as dist
+
+    from disentangle.models.dsae_nets import FrameStandardiser
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    scaler = FrameStandardiser(3)
+    scaler.fit(torch.arange(24.0).reshape(2, 4, 3) + 100 * rank)  # each rank sees other data
+    torch.save(scaler.state_dict(), f"{out}/scaler{rank}.pt")
+    dist.destroy_process_group()
+
+
+def test_standardiser_fits_on_every_ranks_first_batch(tmp_path):
+    import torch.multiprocessing as mp
+
+    from disentangle.models.dsae_nets import FrameStandardiser
+
+    mp.spawn(_standardiser_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
+    s0 = torch.load(tmp_path / "scaler0.pt", weights_only=True)
+    s1 = torch.load(tmp_path / "scaler1.pt", weights_only=True)
+    both = FrameStandardiser(3)
+    both.fit(torch.cat([torch.arange(24.0).reshape(2, 4, 3) + 100 * r for r in range(2)]))
+    assert state_equal(s0, s1)
+    assert torch.allclose(s0["mean"], both.mean) and torch.allclose(s0["std"], both.std)
+
