@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # ui_handlers beside t
 
 from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
 
+from disentangle.explore.corpus_match import matching_models  # noqa: E402
 from disentangle.explore.explorer import Explorer  # noqa: E402
 from disentangle.explore.projection import ProjectionParams  # noqa: E402
 from disentangle.explore.session import new_session  # noqa: E402
@@ -319,36 +320,6 @@ def open_data(path: str):
     return build(folder, progress=True)
 
 
-def trained_on(model) -> str | None:
-    """The name of the corpus a checkpoint was trained on (its `meta`), if recorded."""
-    corpus = (getattr(model, "meta", None) or {}).get("corpus") or {}
-    return corpus.get("name")
-
-
-def matching_models(models: dict, corpus) -> dict:
-    """The default checkpoints that were trained on a corpus of this kind.
-
-    Note-level (1-2 s notes) and phrase-level (4 s phrases) checkpoints expect
-    different clips, so `make run` opens the note models on `data/notes` and
-    `make run-phrases` the phrase models on `data/phrases`. Only the two
-    built-in kinds are told apart; on any other corpus every checkpoint opens,
-    and a checkpoint named with --checkpoint always opens.
-    """
-    builtin = ("notes", "phrases")
-    kept = {}
-    for name, model in models.items():
-        kind = trained_on(model)
-        if corpus.name in builtin and kind in builtin and kind != corpus.name:
-            print(f"not opening {name} (trained on the {kind!r} corpus) on {corpus.root}: "
-                  f"pass --data data/{kind}, or name it with --checkpoint", flush=True)
-            continue
-        kept[name] = model
-    if not kept:
-        raise SystemExit(f"none of the shipped checkpoints was trained on a {corpus.name!r} corpus: "
-                         "pass --checkpoint PATH")
-    return kept
-
-
 def console_progress(fraction: float, text: str) -> None:
     print(f"[{fraction:4.0%}] {text}", flush=True)
 
@@ -376,8 +347,8 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     models = load_models(args.checkpoint)
     corpus = open_data(args.data)
-    if not args.checkpoint:
-        models = matching_models(models, corpus)
+    if not args.checkpoint:  # named checkpoints always open
+        models = matching_models(models, corpus.name, say=lambda m: print(m, flush=True))
     params = ProjectionParams(args.projection)
     explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(console_progress, params)
     demo = build_demo(explorer, args.projection)

@@ -82,23 +82,3 @@ def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
     finally:
         demo.close()
 
-
-def test_default_checkpoints_open_on_the_corpus_kind_they_were_trained_on(tmp_path, capsys):
-    """`make run` shows note models on data/notes; phrase models wait for data/phrases."""
-    from types import SimpleNamespace
-
-    from main import matching_models
-
-    from disentangle.data.schema import Corpus
-
-    def ckpt(kind):
-        return SimpleNamespace(meta={"corpus": {"name": kind}} if kind else {})
-
-    models = {"gmvae": ckpt("notes"), "jdsae": ckpt("phrases"), "old": ckpt(None)}
-    kept = matching_models(models, Corpus(tmp_path, [], "notes"))
-    assert sorted(kept) == ["gmvae", "old"]
-    assert "jdsae" in capsys.readouterr().out
-    assert sorted(matching_models(models, Corpus(tmp_path, [], "phrases"))) == ["jdsae", "old"]
-    assert sorted(matching_models(models, Corpus(tmp_path, [], "my_wavs"))) == ["gmvae", "jdsae", "old"]
-    with pytest.raises(SystemExit, match="notes"):
-        matching_models({"jdsae": ckpt("phrases")}, Corpus(tmp_path, [], "notes"))
