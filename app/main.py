@@ -5,8 +5,8 @@
 Opens the shipped checkpoints (`checkpoints/*.pt`) trained on the corpus it
 shows -- the default `data/notes` (rendered on first use) or `--data
 data/phrases` for the phrase-level models -- through the common model
-interface, builds what is missing (features, latents, maps; cached under `<corpus>/.cache/`) and
-serves the explorer: click a point to hear it, sweep, interpolate, swap,
+interface, builds what is missing (features, latents, maps; cached under
+`<corpus>/.cache/`) and serves the explorer: click a point to hear it, sweep, interpolate, swap,
 sample, place your own sound, see how disentangled each space is, export.
 """
 from __future__ import annotations
@@ -311,11 +311,11 @@ def open_data(path: str):
             return open_corpus(path)
     except ImportError:
         pass
-    if folder.name == "phrases":
-        from disentangle.data.phrases import build_phrases_corpus as build
-    else:
-        from disentangle.data.notes import build_notes_corpus as build
-    kind = "phrases" if folder.name == "phrases" else "notes"
+    from disentangle.data.notes import build_notes_corpus
+    from disentangle.data.phrases import build_phrases_corpus
+
+    kind, build = (("phrases", build_phrases_corpus) if folder.name == "phrases"
+                   else ("notes", build_notes_corpus))
     print(f"{folder} has no corpus yet: rendering the {kind} corpus there (once)...", flush=True)
     return build(folder, progress=True)
 

@@ -10,6 +10,7 @@ report.md); `--write-checkpoint` also stores the report in the checkpoint
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,6 @@ import torch  # noqa: E402
 
 from disentangle.checkpoint import CheckpointError, load_model, update_report  # noqa: E402
 from disentangle.evaluation import EvalConfig, evaluate, report_to_markdown, write_report  # noqa: E402
-from disentangle.evaluation.crepe import CrepeConfig  # noqa: E402
 from disentangle.evaluation.frames import annotation_frame_labels  # noqa: E402
 from disentangle.evaluation.probes import ProbeConfig  # noqa: E402
 from disentangle.evaluation.swaps import SwapConfig  # noqa: E402
@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     from disentangle.data.loaders import open_corpus
     corpus = open_corpus(args.data)
     say(f"evaluating {model.name} ({model.checkpoint_path}) on {corpus.name}, split {args.split!r}")
-    swap = SwapConfig(rpa_items=args.rpa_items, crepe=CrepeConfig(capacity=args.crepe, hop_ms=20.0))
+    default = SwapConfig()
+    swap = dataclasses.replace(default, rpa_items=args.rpa_items,
+                               crepe=dataclasses.replace(default.crepe, capacity=args.crepe))
     cfg = EvalConfig(synthesis=not args.no_synthesis, transfer=not args.no_transfer, swaps=not args.no_swaps,
                      swap=swap, probe=ProbeConfig(max_frames=args.max_frames, seed=args.seed), seed=args.seed)
     # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
