@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--write-checkpoint", action="store_true", help="store the report in the checkpoint")
     p.add_argument("--device", default="cpu", help="cpu, cuda, ... or auto")
     p.add_argument("--no-synthesis", action="store_true", help="skip controllable synthesis")
+    p.add_argument("--synthesis-repeats", type=int, default=EvalConfig.repeats,
+                   help="samples per synthesis target at w > 0 (Luo 2019: 30)")
     p.add_argument("--no-transfer", action="store_true", help="skip timbre transfer")
     p.add_argument("--no-swaps", action="store_true",
                    help="skip the v-swap/z-swap protocol (models with global and local spaces)")
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     default = SwapConfig()
     swap = dataclasses.replace(default, rpa_items=args.rpa_items,
                                crepe=dataclasses.replace(default.crepe, capacity=args.crepe))
-    cfg = EvalConfig(synthesis=not args.no_synthesis, transfer=not args.no_transfer, swaps=not args.no_swaps,
+    cfg = EvalConfig(synthesis=not args.no_synthesis, repeats=args.synthesis_repeats, transfer=not args.no_transfer, swaps=not args.no_swaps,
                      swap=swap, probe=ProbeConfig(max_frames=args.max_frames, seed=args.seed), seed=args.seed)
     # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
     frames = annotation_frame_labels(corpus, model.features, model.label_maps)

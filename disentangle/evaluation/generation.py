@@ -1,8 +1,9 @@
 """Controllable synthesis and timbre transfer, scored by classifiers of real data.
 
 Luo et al. 2019:
-- Sec. 4.3, synthesis: decode z = mu_k + w * sigma_k * eps from an instrument
-  component and a pitch component, w in {0, 0.5, 1}; the instrument and pitch
+- Sec. 4.3, synthesis: for the instrument and pitch of each evaluated item,
+  decode z = mu_k + w * sigma_k * eps from that instrument's component and
+  that pitch's component, w in {0, 0.5, 1}; the instrument and pitch
   classifiers should recognise what was asked for (macro-F1).
 - Sec. 4.4, transfer: move an item's timbre code by alpha (mu_target -
   mu_source), alpha in [0, 1], keep its other codes; the instrument
@@ -116,14 +117,20 @@ def _fixed_codes(model: DisentangleModel, comps: dict[str, Components], train: d
 def synthesis_scores(model: DisentangleModel, comps: dict[str, Components], train: dict[str, np.ndarray],
                      train_labels: dict[str, np.ndarray], label_maps: dict[str, list[str]],
                      instrument_clf: SpectrogramClassifier, pitch_clf: SpectrogramClassifier,
-                     spreads: tuple[float, ...] = (0.0, 0.5, 1.0), max_pairs: int = 256,
-                     repeats: int = 3, seed: int = 0, batch_size: int = 256) -> dict:
-    """Decode samples of (instrument, pitch) component pairs and classify them.
+                     targets: dict[str, np.ndarray], spreads: tuple[float, ...] = (0.0, 0.5, 1.0),
+                     max_targets: int | None = None, repeats: int = 3, seed: int = 0,
+                     batch_size: int = 256) -> dict:
+    """Decode component samples for the (instrument, pitch) of each target and classify them.
 
-    Pairs are the (instrument, pitch) combinations present in the training
-    labels (at most `max_pairs`, seeded), each sampled `repeats` times per w.
-    Returns {"w=0": {"instrument_f1", "pitch_f1"}, ...} plus "pairs", or
-    {"skipped": reason}.
+    As Luo 2019 Sec. 4.3: "the sound samples in the [evaluated] set [are] the
+    targets to synthesize", each sampled `repeats` times per w > 0 (the paper:
+    30); at w = 0 every repeat decodes the same code, so each target is decoded
+    once. targets: {"instrument": (N,), "pitch": (N,)} label indices of the
+    evaluated split (-1 unknown); targets whose instrument or pitch has no
+    component are left out and counted. max_targets: at most this many
+    targets (seeded), None for all. The train arrays only choose the codes of
+    the model's other spaces. Returns {"w=0": {"instrument_f1", "pitch_f1"},
+    ...} plus "targets", "repeats", "left_out", or {"skipped": reason}.
     """
     t_space, p_space = _role(model, "instrument"), _role(model, "pitch")
     if t_space is None or p_space is None:
@@ -131,34 +138,41 @@ def synthesis_scores(model: DisentangleModel, comps: dict[str, Components], trai
     if t_space not in comps or p_space not in comps:
         return {"skipped": "too few instrument or pitch classes to form components"}
     ct, cp = comps[t_space], comps[p_space]
-    inst, pit = train_labels["instrument"], train_labels["pitch"]
-    pairs = sorted({(int(a), int(b)) for a, b in zip(inst, pit) if a >= 0 and b >= 0})
-    pairs = [(a, b) for a, b in pairs
-             if ct.index(label_maps["instrument"][a]) is not None and cp.index(label_maps["pitch"][b]) is not None]
-    if not pairs:
-        return {"skipped": "no (instrument, pitch) pair of the training data has components"}
+    inst_names, pitch_names = label_maps["instrument"], label_maps["pitch"]
+    ti, pi, keep = [], [], []
+    for n, (a, b) in enumerate(zip(targets["instrument"], targets["pitch"])):
+        i = ct.index(inst_names[a]) if a >= 0 else None
+        j = cp.index(pitch_names[b]) if b >= 0 else None
+        if i is not None and j is not None:
+            ti.append(i)
+            pi.append(j)
+            keep.append(n)
+    if not keep:
+        return {"skipped": "no evaluated item has an instrument and a pitch with components"}
+    left_out = len(targets["instrument"]) - len(keep)
     rng = np.random.default_rng(seed)
-    if len(pairs) > max_pairs:
-        pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), max_pairs, replace=False))]
+    if max_targets is not None and len(keep) > max_targets:
+        pick = np.sort(rng.choice(len(keep), max_targets, replace=False))
+        ti, pi, keep = [ti[k] for k in pick], [pi[k] for k in pick], [keep[k] for k in pick]
+    y_inst = np.asarray(targets["instrument"])[keep]
+    y_pitch = np.asarray(targets["pitch"])[keep]
     fixed = _fixed_codes(model, comps, train, train_labels, label_maps, {t_space, p_space})
-    ti = np.array([ct.index(label_maps["instrument"][a]) for a, _ in pairs for _ in range(repeats)])
-    pi = np.array([cp.index(label_maps["pitch"][b]) for _, b in pairs for _ in range(repeats)])
-    y_inst = np.array([a for a, _ in pairs for _ in range(repeats)])
-    y_pitch = np.array([b for _, b in pairs for _ in range(repeats)])
-    out: dict = {"pairs": len(pairs), "repeats": repeats}
+    out: dict = {"targets": len(keep), "repeats": repeats, "left_out": int(left_out)}
     for w in spreads:
+        reps = 1 if w == 0 else repeats
+        t_idx, p_idx = np.repeat(ti, reps), np.repeat(pi, reps)
         z = {}
-        for name, c, idx in ((t_space, ct, ti), (p_space, cp, pi)):
+        for name, c, idx in ((t_space, ct, t_idx), (p_space, cp, p_idx)):
             mu, sd = c.means[idx], c.stds[idx]
             z[name] = mu + w * sd * rng.standard_normal(mu.shape).astype(np.float32)
         for name, code in fixed.items():
-            z[name] = np.broadcast_to(code, (len(ti),) + code.shape).copy()
+            z[name] = np.broadcast_to(code, (len(t_idx),) + code.shape).copy()
         x = decode_batched(model, z, batch_size)
         pred_i = instrument_clf.predict_proba(x).argmax(-1).numpy()
         pred_p = pitch_clf.predict_proba(x).argmax(-1).numpy()
         out[f"w={w:g}"] = {
-            "instrument_f1": float(f1_score(y_inst, pred_i, average="macro", zero_division=0)),
-            "pitch_f1": float(f1_score(y_pitch, pred_p, average="macro", zero_division=0)),
+            "instrument_f1": float(f1_score(np.repeat(y_inst, reps), pred_i, average="macro", zero_division=0)),
+            "pitch_f1": float(f1_score(np.repeat(y_pitch, reps), pred_p, average="macro", zero_division=0)),
         }
     return out
 

@@ -77,6 +77,10 @@ def report_to_markdown(report: dict) -> str:
     if "skipped" in syn:
         out += [f"Skipped: {syn['skipped']}.", ""]
     elif syn:
+        if "targets" in syn:
+            left = f", {syn['left_out']} left out (no component)" if syn.get("left_out") else ""
+            out += [f"Targets: the instrument and pitch of {syn['targets']} evaluated items{left}; "
+                    f"{syn.get('repeats')} samples of each at w > 0, one at w = 0.", ""]
         out += _table(["w", "instrument F1", "pitch F1"],
                       [[k.split("=")[1], syn[k].get("instrument_f1"), syn[k].get("pitch_f1")]
                        for k in _steps(syn, "w")]) + [""]

@@ -36,7 +36,8 @@ class EvalConfig:
     """Knobs of `evaluate`; the defaults follow the papers at CPU scale.
 
     spreads: w of Luo 2019 Sec. 4.3; alphas: alpha of Sec. 4.4.
-    max_pairs / repeats: synthesis (instrument, pitch) pairs and samples each.
+    synthesis_targets / repeats: synthesis targets (evaluated items, None for
+    all; the paper uses all) and samples of each at w > 0 (the paper: 30).
     max_items / max_targets: transfer sources and targets per source.
     """
 
@@ -45,8 +46,8 @@ class EvalConfig:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     spreads: tuple[float, ...] = (0.0, 0.5, 1.0)
     alphas: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
-    max_pairs: int = 256
-    repeats: int = 3
+    synthesis_targets: int | None = None
+    repeats: int = 30
     max_items: int = 200
     max_targets: int = 3
     synthesis: bool = True
@@ -182,8 +183,9 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
         tick = time.perf_counter()
         if cfg.synthesis:
             report["synthesis"] = synthesis_scores(
-                model, comps, z_tr, ytr, maps, clfs["instrument"], clfs["pitch"], cfg.spreads,
-                cfg.max_pairs, cfg.repeats, cfg.seed, cfg.batch_size)
+                model, comps, z_tr, ytr, maps, clfs["instrument"], clfs["pitch"],
+                {"instrument": yte["instrument"], "pitch": yte["pitch"]}, cfg.spreads,
+                cfg.synthesis_targets, cfg.repeats, cfg.seed, cfg.batch_size)
         if cfg.transfer:
             report["transfer"] = transfer_scores(
                 model, comps, z_te, yte, maps, clfs["instrument"], clfs["pitch"], cfg.alphas,

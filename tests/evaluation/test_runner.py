@@ -10,7 +10,7 @@ from eval_fixtures import JUDGES, OracleModel
 from disentangle.evaluation import EvalConfig, evaluate, report_to_markdown, write_report
 from disentangle.features.spectrogram import Normaliser
 
-CFG = EvalConfig(classifier=JUDGES, max_pairs=20, repeats=2,
+CFG = EvalConfig(classifier=JUDGES, repeats=2,
                  max_items=40, max_targets=2)
 
 
@@ -48,6 +48,8 @@ def test_synthesis_and_transfer_follow_the_components(oracle_report):
     assert oracle_report["classifiers"]["instrument"]["recon_f1"] > 0.9
     syn = oracle_report["synthesis"]
     assert set(k for k in syn if k.startswith("w=")) == {"w=0", "w=0.5", "w=1"}
+    # Luo 2019 Sec. 4.3: the targets are the evaluated items' (instrument, pitch).
+    assert syn["targets"] == oracle_report["n_eval"] and syn["left_out"] == 0 and syn["repeats"] == 2
     assert syn["w=0"]["instrument_f1"] > 0.9 and syn["w=0"]["pitch_f1"] > 0.9
     tr = oracle_report["transfer"]
     assert [k for k in tr if k.startswith("alpha=")] == ["alpha=0", "alpha=0.25", "alpha=0.5",
