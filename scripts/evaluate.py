@@ -56,7 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "because on a busy 2-core machine it encoded data/notes in 12 s where two "
                         "threads took 28 s")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.synthesis_repeats < 1:
+        p.error(f"--synthesis-repeats must be at least 1, got {args.synthesis_repeats}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     default = SwapConfig()
     swap = dataclasses.replace(default, rpa_items=args.rpa_items,
                                crepe=dataclasses.replace(default.crepe, capacity=args.crepe))
-    cfg = EvalConfig(synthesis=not args.no_synthesis, repeats=args.synthesis_repeats, transfer=not args.no_transfer, swaps=not args.no_swaps,
-                     swap=swap, probe=ProbeConfig(max_frames=args.max_frames, seed=args.seed), seed=args.seed)
+    cfg = EvalConfig(synthesis=not args.no_synthesis, repeats=args.synthesis_repeats,
+                     transfer=not args.no_transfer, swaps=not args.no_swaps, swap=swap,
+                     probe=ProbeConfig(max_frames=args.max_frames, seed=args.seed), seed=args.seed)
     # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
     frames = annotation_frame_labels(corpus, model.features, model.label_maps)
     report = evaluate(model, corpus, args.split, cfg=cfg, frame_labels=frames, progress=not args.quiet,

@@ -82,3 +82,11 @@ def test_bad_checkpoint_is_a_clear_error(tmp_path):
                            "--data", str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 2
     assert "nothing.pt" in proc.stderr and "empty" in proc.stderr
+
+
+def test_synthesis_repeats_below_one_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--checkpoint", "gmvae",
+                           "--data", str(tmp_path), "--synthesis-repeats", "0"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "--synthesis-repeats must be at least 1, got 0" in proc.stderr
