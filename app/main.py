@@ -342,7 +342,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", default=None, help="latents/maps cache folder "
                         "(default <corpus>/.cache/explore)")
     parser.add_argument("--concurrency", type=int, default=2, help="events processed at once")
+    # One torch thread per event: a click's Griffin-Lim on a 1-s clip is too
+    # small to gain from intra-op threads, which instead fight the server and
+    # the other event for the cores. On the idle 2-core machine a click took
+    # p50 80 ms with one thread against 127 ms with torch's default (3 runs of
+    # 200 clicks each, alternating); --concurrency events still use the cores.
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads per process (default 1; 0 = torch's default)")
     args = parser.parse_args(argv)
+    if args.threads < 0:
+        parser.error(f"--threads must be 0 or more, got {args.threads}")
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
     models = load_models(args.checkpoint)

@@ -82,3 +82,11 @@ def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
     finally:
         demo.close()
 
+
+
+def test_negative_thread_count_is_refused(capsys):
+    from main import main
+    with pytest.raises(SystemExit) as exc:
+        main(["--threads", "-1"])
+    assert exc.value.code == 2
+    assert "--threads must be 0 or more, got -1" in capsys.readouterr().err
