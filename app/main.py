@@ -6,8 +6,9 @@ Opens the shipped checkpoints (`checkpoints/*.pt`) trained on the corpus it
 shows -- the default `data/notes` (rendered on first use) or `--data
 data/phrases` for the phrase-level models -- through the common model
 interface, builds what is missing (features, latents, maps; cached under
-`<corpus>/.cache/`) and serves the explorer: click a point to hear it, sweep, interpolate, swap,
-sample, place your own sound, see how disentangled each space is, export.
+`<corpus>/.cache/`) and serves the explorer: click a point to hear it,
+sweep, interpolate, swap, sample, place your own sound, see how disentangled
+each space is, export.
 """
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def synthesis_scores(model: DisentangleModel, comps: dict[str, Components], trai
                      train_labels: dict[str, np.ndarray], label_maps: dict[str, list[str]],
                      instrument_clf: SpectrogramClassifier, pitch_clf: SpectrogramClassifier,
                      targets: dict[str, np.ndarray], spreads: tuple[float, ...] = (0.0, 0.5, 1.0),
-                     max_targets: int | None = None, repeats: int = 3, seed: int = 0,
+                     max_targets: int | None = None, repeats: int = 30, seed: int = 0,
                      batch_size: int = 256) -> dict:
     """Decode component samples for the (instrument, pitch) of each target and classify them.
 

@@ -83,7 +83,6 @@ def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
         demo.close()
 
 
-
 def test_negative_thread_count_is_refused(capsys):
     from main import main
     with pytest.raises(SystemExit) as exc:
