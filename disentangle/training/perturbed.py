@@ -83,12 +83,19 @@ def build_variants(corpus: Corpus, cfg: FeatureConfig, rows: Sequence[int], k: i
     if path.is_file():
         return np.load(path, mmap_mode=None)
     ds = _VariantDataset(corpus, cfg, rows, k, seed, semitones, n_effects)
-    loader = DataLoader(ds, batch_size=8, num_workers=num_workers, worker_init_fn=seed_worker)
-    if progress:
-        from tqdm.auto import tqdm
+    from tqdm import tqdm
 
-        loader = tqdm(loader, desc=f"perturbing {len(rows)} items x {k}", leave=False)
-    out = torch.cat(list(loader)).view(len(rows), k, 2, cfg.n_bins, cfg.n_frames).numpy()
+    # Its own generator: a loader without one draws its workers' base seed from the
+    # global RNG, so a cold cache would shift the training noise of a warm one.
+    loader = DataLoader(ds, batch_size=8, num_workers=num_workers, worker_init_fn=seed_worker,
+                        generator=torch.Generator().manual_seed(seed))
+    chunks = []
+    with tqdm(total=len(loader), desc=f"perturbing {len(rows)} items x {k}", leave=False,
+              disable=not progress) as bar:  # a counter: wrapping would call iter() twice
+        for chunk in loader:
+            chunks.append(chunk)
+            bar.update(1)
+    out = torch.cat(chunks).view(len(rows), k, 2, cfg.n_bins, cfg.n_frames).numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
     np.save(tmp, out)

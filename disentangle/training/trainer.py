@@ -121,13 +121,14 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
             else:  # a fresh, epoch-seeded order: resuming replays it exactly
                 train_loader.generator.manual_seed(cfg.seed * 100_003 + epoch)
             totals: dict[str, list[float]] = {}
-            bar = _bar(train_loader, f"epoch {epoch + 1}/{n_epochs}", main and progress)
-            for batch in bar:
+            bar = _bar(len(train_loader), f"epoch {epoch + 1}/{n_epochs}", main and progress)
+            for batch in train_loader:
                 batch = to_device(batch, dev)
                 terms = model.train_step(batch, optimizers, epoch, cfg.grad_clip or None)
                 _accumulate(totals, terms, batch_size_of(batch))
-                if hasattr(bar, "set_postfix"):
-                    bar.set_postfix(loss=f"{terms.get('loss', float('nan')):.4g}")
+                bar.set_postfix(loss=f"{terms.get('loss', float('nan')):.4g}", refresh=False)
+                bar.update(1)
+            bar.close()
             if info.enabled:
                 dd.average_buffers(model, info.world_size)
             train_means = _means(dd.all_reduce_totals(totals, info))
@@ -388,12 +389,14 @@ def _printer(enabled: bool):
     return say
 
 
-def _bar(loader, desc: str, enabled: bool):
-    if not enabled:
-        return loader
-    from tqdm.auto import tqdm
+def _bar(total: int, desc: str, enabled: bool):
+    """A counter, never a wrapper: `tqdm.auto` calls iter() on what it wraps, and a
+    DataLoader iterator draws a seed from the loader's generator, so wrapping the
+    loader made the shuffle order (and the weights) depend on whether bars show."""
+    from tqdm import tqdm
 
-    return tqdm(loader, desc=desc, leave=False, dynamic_ncols=True, file=sys.stderr)
+    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, file=sys.stderr,
+                disable=not enabled)
 
 
 __all__ = ["train", "evaluate_loss"]

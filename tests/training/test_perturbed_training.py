@@ -114,3 +114,16 @@ def test_hook_reads_settings_from_the_model_config(corpus_dir):
     assert isinstance(ds, PerturbedAudioDataset)
     assert (ds.semitones, ds.n_effects, ds.seed, len(ds)) == (3, 1, 5, len(data.splits["train"]))
     assert ds.cfg == FeatureConfig(**FEATURES)
+
+
+def test_building_variants_leaves_the_global_rng_alone(corpus_dir, tmp_path):
+    """A cold variant cache must not shift the training noise of a warm one."""
+    run = config_from_dict(config(perturb_cache=2))
+    data = prepare_data(corpus_dir, run.features, run.train.label_columns, progress=False)
+    corpus = Corpus(data.corpus.root, list(data.items))
+    rows = [int(r) for r in data.splits["train"][3:5]]
+    torch.manual_seed(7)
+    before = torch.get_rng_state().clone()
+    for progress in (True, False):  # cold with a bar, then warm without
+        build_variants(corpus, run.features, rows, 2, seed=3, progress=progress)
+    assert torch.equal(torch.get_rng_state(), before)

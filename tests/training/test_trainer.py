@@ -244,3 +244,14 @@ def test_models_wanting_perturbed_audio_get_it_in_training_only(corpus_dir, tmp_
     record = json.loads((out / "log.jsonl").read_text())
     assert record["train/pert/diff"] > 0  # the copies really are perturbed
     assert list((corpus_dir / ".cache").glob("perturbed-*.npy"))  # K variants cached
+
+
+def test_progress_bars_do_not_change_what_is_learned(corpus_dir, tmp_path):
+    """A bar must not touch the loader: tqdm.auto's bar calls iter() on what it wraps,
+    which drew one extra seed from the loader's generator and reshuffled every epoch."""
+    cfg = config_from_dict(tiny_config_dict(epochs=2))
+    for name, progress in (("quiet", False), ("bars", True)):
+        train(cfg, corpus_dir, tmp_path / name, device="cpu", progress=progress)
+    quiet, bars = (load_checkpoint(tmp_path / n / "last.pt") for n in ("quiet", "bars"))
+    assert state_equal(quiet["state_dict"], bars["state_dict"])
+    assert [r["valid/loss"] for r in quiet["history"]] == [r["valid/loss"] for r in bars["history"]]
