@@ -22,13 +22,14 @@ import datetime as _dt
 import os
 import pickle
 import subprocess
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
+
+from disentangle.atomic import atomic_write
 
 FORMAT = "disentangle-checkpoint/1"
 #: Keys every checkpoint has.
@@ -51,34 +52,6 @@ def checkpoints_dir() -> Path:
 
 
 # --- writing ------------------------------------------------------------------
-def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
-    """Call `write(tmp_path)` on a temp file beside `path`, then rename it over `path`.
-
-    A reader never sees a half-written file: the rename is atomic on POSIX
-    and the old file stays intact if writing fails or the process dies.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_dict(path: str | Path, ckpt: dict) -> Path:
     """Atomically `torch.save` a checkpoint dict."""
     return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))

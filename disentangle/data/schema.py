@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterable
 
+from disentangle.atomic import atomic_write
+
 #: Label columns a model may be asked to capture (`LatentSpace.label`).
 LABELS = ("instrument", "family", "pitch", "dynamics", "duration")
 #: Columns always written to `metadata.csv`, in this order.
@@ -122,13 +124,15 @@ def write_metadata(path: Path, items: Iterable[Item]) -> None:
     items = list(items)
     extra_cols = sorted({k for i in items for k in i.extra})
     path = Path(path)
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(COLUMNS) + extra_cols)
-        writer.writeheader()
-        for item in items:
-            writer.writerow(item.to_row())
-    tmp.replace(path)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(COLUMNS) + extra_cols)
+            writer.writeheader()
+            for item in items:
+                writer.writerow(item.to_row())
+
+    atomic_write(path, write)
 
 
 def read_metadata(path: Path) -> list[Item]:

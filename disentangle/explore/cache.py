@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from disentangle.atomic import save_npy, write_text
 from disentangle.models.base import DisentangleModel
 
 
@@ -40,18 +40,6 @@ def model_key(model: DisentangleModel) -> str:
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return f"{model.name}-{h.hexdigest()[:16]}"
-
-
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-    np.save(tmp, array)
-    tmp.replace(path)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 class LatentCache:
@@ -81,8 +69,8 @@ class LatentCache:
     def save(self, paths: list[str], latents: dict[str, np.ndarray]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for space, array in latents.items():
-            _atomic_save(self.folder / f"{space}.npy", np.ascontiguousarray(array, dtype=np.float32))
-        _atomic_text(self.folder / "items.json", json.dumps({"paths": paths}))
+            save_npy(self.folder / f"{space}.npy", np.ascontiguousarray(array, dtype=np.float32))
+        write_text(self.folder / "items.json", json.dumps({"paths": paths}))
 
     def projection_stem(self, space: str, params_key: str) -> Path:
         """Where a projection of `space` with parameters `params_key` is stored (no suffix)."""

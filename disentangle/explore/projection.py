@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from disentangle.atomic import save_npy, write_text
 Method = Literal["umap", "tsne", "pca"]
 
 
@@ -89,17 +90,12 @@ class Projection:
     # --- disk cache: coords .npy + meta .json (no pickles) ---------------
     def save(self, stem: Path) -> None:
         """Write `<stem>.npy` (coords) and `<stem>.json` (params, PCA axes), atomically."""
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        tmp = stem.with_name(stem.name + ".tmp.npy")
-        np.save(tmp, self.coords.astype(np.float32))
-        tmp.replace(stem.with_suffix(".npy"))
+        save_npy(stem.with_suffix(".npy"), self.coords.astype(np.float32))
         meta = {"params": {**asdict(self.params), "pcs": list(self.params.pcs)},
                 "seconds": self.seconds, "explained": self.explained,
                 "pca_mean": None if self.pca_mean is None else self.pca_mean.tolist(),
                 "pca_axes": None if self.pca_axes is None else self.pca_axes.tolist()}
-        tmp_json = stem.with_name(stem.name + ".tmp.json")
-        tmp_json.write_text(json.dumps(meta))
-        tmp_json.replace(stem.with_suffix(".json"))
+        write_text(stem.with_suffix(".json"), json.dumps(meta))
 
     @classmethod
     def load(cls, stem: Path, reference: np.ndarray) -> "Projection | None":

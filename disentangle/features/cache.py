@@ -16,8 +16,6 @@ half-written cache behind.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import numpy as np
 import torch
 
 from ..audio import io as audio_io
+from ..atomic import atomic_write
 from ..data.schema import Corpus, Item
 from .config import FeatureConfig
 from .spectrogram import audio_to_features, prepare_audio
@@ -67,19 +66,15 @@ def cache_path(corpus: Corpus, cfg: FeatureConfig, cache_dir: str | Path | None 
 
 def _save(path: Path, x: np.ndarray, rows: list[int], paths: list[str],
           skipped: list[tuple[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
             np.savez(f, x=x, rows=np.asarray(rows, dtype=np.int64),
                      paths=np.asarray(paths, dtype=np.str_),
                      skipped_paths=np.asarray([p for p, _ in skipped], dtype=np.str_),
                      skipped_reasons=np.asarray([r for _, r in skipped], dtype=np.str_),
                      version=np.asarray(CACHE_VERSION))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, write)
 
 
 def _load(path: Path, corpus: Corpus) -> FeatureSet | None:

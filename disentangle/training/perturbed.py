@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -29,6 +28,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from disentangle.atomic import save_npy
 from disentangle.data.dataset import PerturbedAudioDataset, seed_worker
 from disentangle.data.schema import Corpus
 from disentangle.features.config import FeatureConfig
@@ -96,10 +96,7 @@ def build_variants(corpus: Corpus, cfg: FeatureConfig, rows: Sequence[int], k: i
             chunks.append(chunk)
             bar.update(1)
     out = torch.cat(chunks).view(len(rows), k, 2, cfg.n_bins, cfg.n_frames).numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-    np.save(tmp, out)
-    os.replace(tmp, path)
+    save_npy(path, out)
     return out
 
 

@@ -20,7 +20,8 @@ from typing import Callable
 import torch
 from torch.utils.data import DataLoader
 
-from disentangle.checkpoint import atomic_write, checkpoint_dict, load_checkpoint, save_dict
+from disentangle.atomic import atomic_write, remove_stale_temps, write_text
+from disentangle.checkpoint import checkpoint_dict, load_checkpoint, save_dict
 from disentangle.configs import RunConfig, load_config, registry, to_plain
 from disentangle.training import distributed as dd
 from disentangle.training.data import TrainData, prepare_data
@@ -56,6 +57,10 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     say = _printer(main and progress)
     if main:
         out_dir.mkdir(parents=True, exist_ok=True)
+        # A run killed mid-write (SIGKILL skips cleanup) leaves `.last.pt.*.tmp` behind.
+        stale = remove_stale_temps(out_dir) + remove_stale_temps(out_dir.parent, f"{out_dir.name}.pt")
+        if stale:
+            say(f"removed {len(stale)} temporary file(s) left by an interrupted write")
 
     # Rank 0 computes the feature cache; the others wait, then read it.
     if not main:
@@ -273,7 +278,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     import os
     import shutil
 
-    tmp = dst.with_name(f".{dst.name}.link.tmp")
+    tmp = dst.with_name(f".{dst.name}.link.tmp")  # the temp pattern of disentangle.atomic
     tmp.unlink(missing_ok=True)
     try:
         os.link(src, tmp)
@@ -334,7 +339,7 @@ def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
 
 def _rewrite_log(path: Path, history: list) -> None:
     text = "".join(json.dumps(r) + "\n" for r in history)
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    write_text(path, text)
 
 
 def _finish(out_dir: Path, artifact: Path, data: TrainData, cfg, dev: torch.device, say) -> None:

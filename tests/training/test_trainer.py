@@ -255,3 +255,16 @@ def test_progress_bars_do_not_change_what_is_learned(corpus_dir, tmp_path):
     quiet, bars = (load_checkpoint(tmp_path / n / "last.pt") for n in ("quiet", "bars"))
     assert state_equal(quiet["state_dict"], bars["state_dict"])
     assert [r["valid/loss"] for r in quiet["history"]] == [r["valid/loss"] for r in bars["history"]]
+
+
+def test_resume_removes_temporary_files_of_a_killed_write(corpus_dir, tmp_path, kill_mid_write):
+    out = tmp_path / "run"
+    run(tiny_config_dict(epochs=2), corpus_dir, out, epochs=1)
+    kill_mid_write(out / "last.pt")             # killed while saving epoch 2
+    kill_mid_write(tmp_path / "run.pt")         # or while writing the artifact
+    (tmp_path / ".someone-else.pt.x.tmp").write_bytes(b"")  # another run's: left alone
+    assert len([p for p in out.iterdir() if p.name.startswith(".last.pt.")]) == 1
+    run(tiny_config_dict(epochs=2), corpus_dir, out, resume=True)
+    assert sorted(p.name for p in out.iterdir()) == ["best.pt", "last.pt", "log.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".someone-else.pt.x.tmp", "run", "run.pt"]
+    assert load_checkpoint(out / "last.pt")["train_state"]["epoch"] == 2
