@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # ui_handlers beside t
 
 from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
 
+from disentangle.data.kind import corpus_kind  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
 from disentangle.explore.explorer import Explorer  # noqa: E402
 from disentangle.explore.projection import ProjectionParams  # noqa: E402
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
     models = load_models(args.checkpoint)
     corpus = open_data(args.data)
     if not args.checkpoint:  # named checkpoints always open
-        models = matching_models(models, corpus.name, say=lambda m: print(m, flush=True))
+        models = matching_models(models, corpus_kind(corpus), say=lambda m: print(m, flush=True))
     params = ProjectionParams(args.projection)
     explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(console_progress, params)
     demo = build_demo(explorer, args.projection)

@@ -183,10 +183,11 @@ def run(args: argparse.Namespace) -> dict:
     checkpoints = args.checkpoint
     if not checkpoints:  # the ones the app opens on this corpus by default
         from disentangle import load_model
+        from disentangle.data.kind import corpus_kind
         from disentangle.explore.corpus_match import matching_models
 
         shipped = {str(p): load_model(p) for p in sorted((REPO / "checkpoints").glob("*.pt"))}
-        checkpoints = list(matching_models(shipped, corpus.name)) if shipped else []
+        checkpoints = list(matching_models(shipped, corpus_kind(corpus))) if shipped else []
     stand_in = not checkpoints
     if stand_in:
         checkpoints = [str(stand_in_checkpoint(args.config, corpus, work / f"{args.config}-untrained.pt"))]

@@ -1,38 +1,45 @@
 """Which checkpoints a corpus is shown with: note-level models on notes, phrase-level on phrases.
 
-A checkpoint records the corpus it was trained on (`meta["corpus"]["name"]`).
 Note-level (1-2 s notes) and phrase-level (4 s phrases) models expect
-different clips, so on the two built-in corpora (`notes`, `phrases`) the
-explorer opens only the checkpoints trained on that kind; on any other corpus
-every checkpoint opens.
+different clips, so on a corpus of one of the built-in kinds
+(`disentangle.data.kind`: what the corpus records or its item schema, never
+its folder name) the explorer opens only the checkpoints trained on that
+kind; on any other corpus every checkpoint opens.
+
+A checkpoint's kind is `meta["corpus"]["kind"]` (recorded by the trainer);
+checkpoints written before that record are known by the folder they were
+trained on, which was then always `data/notes` or `data/phrases`.
 """
 from __future__ import annotations
 
 from typing import Callable, Mapping, TypeVar
 
-BUILTIN = ("notes", "phrases")
+from disentangle.data.kind import KINDS
+
 M = TypeVar("M")
 
 
 def trained_on(model) -> str | None:
-    """The name of the corpus a checkpoint was trained on (its `meta`), if recorded."""
+    """The kind of corpus a checkpoint was trained on ("notes", "phrases"), if known."""
     corpus = (getattr(model, "meta", None) or {}).get("corpus") or {}
-    return corpus.get("name")
+    kind = corpus.get("kind") or corpus.get("name")
+    return kind if kind in KINDS else None
 
 
-def matching_models(models: Mapping[str, M], corpus_name: str,
+def matching_models(models: Mapping[str, M], corpus_kind: str | None,
                     say: Callable[[str], None] = print) -> dict[str, M]:
-    """The models that suit a corpus called `corpus_name` (see module docstring);
-    `say` is told about each one left out. Raises SystemExit when none is left."""
+    """The models that suit a corpus of kind `corpus_kind` (None: not a built-in
+    kind, so all of them); `say` is told about each one left out.
+    Raises SystemExit when none is left."""
     kept = {}
     for name, model in models.items():
         kind = trained_on(model)
-        if corpus_name in BUILTIN and kind in BUILTIN and kind != corpus_name:
-            say(f"not opening {name} (trained on the {kind!r} corpus) on a {corpus_name!r} corpus: "
-                f"pass --data data/{kind}, or name it with --checkpoint")
+        if corpus_kind in KINDS and kind in KINDS and kind != corpus_kind:
+            say(f"not opening {name} (trained on a {kind} corpus) on a {corpus_kind} corpus: "
+                f"pass a {kind} corpus with --data (e.g. data/{kind}), or name it with --checkpoint")
             continue
         kept[name] = model
     if not kept:
-        raise SystemExit(f"none of the checkpoints was trained on a {corpus_name!r} corpus: "
+        raise SystemExit(f"none of the checkpoints was trained on a {corpus_kind} corpus: "
                          "pass --checkpoint PATH")
     return kept

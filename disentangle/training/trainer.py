@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 from disentangle.atomic import atomic_write, remove_stale_temps, write_text
 from disentangle.checkpoint import checkpoint_dict, load_checkpoint, save_dict
 from disentangle.configs import RunConfig, load_config, registry, to_plain
+from disentangle.data.kind import corpus_kind
 from disentangle.training import distributed as dd
 from disentangle.training.data import TrainData, prepare_data
 from disentangle.training.state import (batch_size_of, pick_device, rng_state, seed_everything,
@@ -99,7 +100,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     if info.enabled:
         dd.broadcast_module(model)
         hooks = dd.install_gradient_sync(model, info.world_size)
-    meta = {"corpus": {"name": data.corpus.name, "root": str(data.corpus.root),
+    meta = {"corpus": {"name": data.corpus.name, "kind": corpus_kind(data.corpus),
+                       "root": str(data.corpus.root),
                        "fingerprint": data.corpus.fingerprint(), "items": len(data.items),
                        "splits": {k: int(len(v)) for k, v in data.splits.items()}},
             "run_config": run.to_dict(), "world_size": info.world_size, "device": str(dev)}

@@ -268,3 +268,15 @@ def test_resume_removes_temporary_files_of_a_killed_write(corpus_dir, tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == ["best.pt", "last.pt", "log.jsonl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".someone-else.pt.x.tmp", "run", "run.pt"]
     assert load_checkpoint(out / "last.pt")["train_state"]["epoch"] == 2
+
+
+def test_training_records_the_corpus_kind(tmp_path):
+    """So a checkpoint's kind does not depend on the name of the folder it was trained on."""
+    import json
+
+    from .helpers import make_corpus
+
+    root = make_corpus(tmp_path / "renamed")
+    (root / "build.json").write_text(json.dumps({"corpus": "notes"}))
+    artifact = run(tiny_config_dict(epochs=1), root, tmp_path / "run")
+    assert load_checkpoint(artifact)["meta"]["corpus"]["kind"] == "notes"
