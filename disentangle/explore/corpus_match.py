@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, TypeVar
 
+from disentangle.models.base import DisentangleModel
+
 BUILTIN = ("notes", "phrases")
 M = TypeVar("M")
 
 
-def trained_on(model) -> str | None:
+def trained_on(model: DisentangleModel) -> str | None:
     """The name of the corpus a checkpoint was trained on (its `meta`), if recorded."""
-    corpus = (getattr(model, "meta", None) or {}).get("corpus") or {}
+    corpus = model.meta.get("corpus") or {}
     return corpus.get("name")
 
 
