@@ -28,7 +28,7 @@ from disentangle.data.kind import corpus_kind  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
 from disentangle.explore.explorer import Explorer  # noqa: E402
 from disentangle.explore.projection import ProjectionParams  # noqa: E402
-from disentangle.explore.session import new_session  # noqa: E402
+from disentangle.explore.session import Session  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
     method_label = {v: k for k, v in METHODS.items()}[default_method]
 
     with gr.Blocks(title="disentangle explorer") as demo:
-        state = gr.State(new_session())
+        state = gr.State(Session())
         gr.Markdown(f"# disentangle explorer\nCorpus **{explorer.corpus.name}** ({len(explorer.corpus)} items), "
                     f"{len(models)} model(s). Click a point to hear the model's rendering; pick A and B to "
                     "interpolate and swap; the tabs below the map do the rest.")
@@ -122,7 +122,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     slot = gr.Radio(["A", "B"], value="A", label="clicks select", elem_id="click_slot")
                     autoplay = gr.Dropdown(["reconstruction", "original", "original, then reconstruction"],
                                            value="reconstruction", label="on click, play")
-                selection = gr.Markdown(h.selection_md(new_session()))
+                selection = gr.Markdown(h.selection_md(Session()))
                 swap_btn = gr.Button("swap A and B", size="sm")
                 play = gr.Audio(label="playing", interactive=False, autoplay=True, elem_id="play_audio")
                 with gr.Row():
@@ -264,7 +264,8 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
         sa_out[1].select(h.play_step("sample"), state, sa_out[3], api_name=False)
         strip(gr_btn, h.grid, [model, gr_space, gr_dx, gr_dy, gr_lo, gr_hi, gr_steps], gr_out, "grid")
 
-        up_btn.click(h.encode_audio, [upload, up_name, up_slot, state], [up_msg, selection, state],
+        up_btn.click(h.encode_audio, [upload, up_name, up_slot, model, state],
+                     [up_msg, play, original, recon, spec, selection, state],
                      api_name="encode_audio").then(**project, api_name=False)
         csv_btn.click(h.export_csv, [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, state],
                       csv_file, api_name="export_csv")
@@ -290,9 +291,10 @@ def load_models(specs: list[str] | None) -> dict:
         except (CheckpointError, OSError) as exc:
             print(f"skipping checkpoint {spec}: {exc}", file=sys.stderr)
             continue
-        name = Path(getattr(model, "checkpoint_path", spec)).stem
+        path = model.checkpoint_path or Path(spec)
+        name = path.stem
         if name in ("best", "last"):
-            name = Path(getattr(model, "checkpoint_path", spec)).parent.name
+            name = path.parent.name
         models[name if name not in models else f"{name}-{len(models)}"] = model
     if not models:
         raise SystemExit("none of the checkpoints could be loaded (see the messages above)")

@@ -8,7 +8,6 @@ No logic of its own beyond that conversion: what an action computes lives in
 from __future__ import annotations
 
 import tempfile
-import time
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable
@@ -17,11 +16,14 @@ import gradio as gr
 import numpy as np
 
 from disentangle.audio.io import AudioError
-from disentangle.explore import actions
+from disentangle.explore import actions, export
+from disentangle.explore.describe import selection_md, value_text
 from disentangle.explore.explorer import Explorer
-from disentangle.explore.figures import probe_heatmap
+from disentangle.explore.figures import MapStyle, probe_heatmap
+from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
-from disentangle.explore.session import Session, new_session, parse_click, remember, select
+from disentangle.explore.refs import parse_click
+from disentangle.explore.session import Clip, Session
 from disentangle.interface import to_int16
 
 #: How many per-space component pickers the Sample tab has (models with more spaces share the last).
@@ -31,26 +33,35 @@ ALL_SPACES = "all spaces"
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 
 
-def user_errors(fn: Callable) -> Callable:
-    """Turn the library's ValueError/AudioError into a `gr.Error` the user sees."""
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (ValueError, AudioError, KeyError) as exc:
-            raise gr.Error(str(exc).strip("'\"")) from None
-    return wrapper
+def user_errors(n_outputs: int, message_at: int | None = None) -> Callable:
+    """Bad input -> one `gr.Warning` naming the problem, not an error badge on every output.
+
+    The outputs are left as they were (`gr.skip()`), except the markdown at
+    `message_at`, which shows the problem so no stale success text stays.
+    """
+    def wrap(fn: Callable) -> Callable:
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except (ValueError, AudioError, KeyError) as exc:
+                message = str(exc).strip("'\"")
+                gr.Warning(message)
+                out = [gr.skip() for _ in range(n_outputs)]
+                if message_at is not None:
+                    out[message_at] = f"**Not done:** {message}"
+                return out[0] if n_outputs == 1 else tuple(out)
+        return wrapper
+    return wrap
 
 
-def audio_out(sample_rate: int, clip: np.ndarray | None) -> tuple[int, np.ndarray] | None:
+def audio_out(clip: Clip | None) -> tuple[int, np.ndarray] | None:
     """(sample_rate, int16) for gr.Audio: true level, clipped only beyond full scale."""
-    return None if clip is None else (int(sample_rate), to_int16(clip))
+    return None if clip is None else (int(clip.sample_rate), to_int16(clip.audio))
 
 
 def fresh(session: Session | None) -> Session:
-    return session if isinstance(session, dict) and "user" in session else new_session()
+    return session if isinstance(session, Session) else Session()
 
 
 class Handlers:
@@ -67,43 +78,42 @@ class Handlers:
         return ProjectionParams(METHODS.get(method, method), int(n_neighbors), float(min_dist), float(perplexity),
                                 (int(pc_x), int(pc_y)))
 
-    def selection_md(self, session: Session) -> str:
-        return (f"**A:** {self.ex.describe_ref(session.get('A'), session)}  \n"
-                f"**B:** {self.ex.describe_ref(session.get('B'), session)}")
+    def selection_md(self, session: Session, model: str | None = None) -> str:
+        return selection_md(self.ex, session, model)
 
     def _strip_outputs(self, r: actions.Rendering, session: Session, panel: str):
         """(strip image, gallery items, all-steps audio, first-step audio, info, session)."""
-        session.setdefault("steps", {})[panel] = [(r.sample_rate, c) for c in r.clips]
-        remember(session, f"{panel} (all steps)", r.sample_rate, r.joined())
+        session.steps[panel] = [Clip(r.sample_rate, c) for c in r.clips]
+        session.remember(f"{panel} (all steps)", Clip(r.sample_rate, r.joined()))
         for cap, clip in zip(r.captions, r.clips):
-            remember(session, f"{panel}: {cap}", r.sample_rate, clip)
+            session.remember(f"{panel}: {cap}", Clip(r.sample_rate, clip))
         gallery = [(tile, cap) for tile, cap in zip(r.tiles, r.captions)]
-        return (r.image, gallery, audio_out(r.sample_rate, r.joined()),
-                audio_out(r.sample_rate, r.clips[0]), r.info, session)
+        return (r.image, gallery, audio_out(Clip(r.sample_rate, r.joined())),
+                audio_out(Clip(r.sample_rate, r.clips[0])), r.info, session)
 
     # --- model / map ------------------------------------------------------
     def model_changed(self, model: str, session: Session):
         """New choices for every space picker, the Sample tab and the probe heatmap."""
-        spaces = self.ex.space_names(model)
         entry = self.ex.entry(model)
+        spaces = entry.space_names
         pickers = []
         for i in range(MAX_SPACES):
             if i < len(spaces):
-                comps = entry.interface.prior(spaces[i])
-                choices = [ANY] + ([f"{k}: {lab}" for k, lab in enumerate(comps.labels)] if comps is not None else [])
-                info = "mixture component" if comps is not None else "N(0, I) prior (no components)"
+                comps = entry.components(spaces[i])
+                label = entry.model.space(spaces[i]).label or ""
+                choices = [(ANY, ANY)] + [(value_text(label, name), str(k)) for k, name in enumerate(comps.labels)]
+                info = "mixture component" if len(comps.labels) else "N(0, I) prior (no components)"
                 pickers.append(gr.update(visible=True, label=f"{spaces[i]} ({info})", choices=choices, value=ANY))
             else:
                 pickers.append(gr.update(visible=False, choices=[ANY], value=ANY))
         first = spaces[0]
         upd = lambda: gr.update(choices=spaces, value=first)
-        report = getattr(entry.model, "report", {}) or {}
         return (upd(), upd(), gr.update(choices=[ALL_SPACES] + spaces, value=ALL_SPACES), upd(), upd(), upd(),
-                *pickers, probe_heatmap(report.get("probe_f1")), self.report_md(model))
+                *pickers, probe_heatmap(entry.model.report.get("probe_f1")), self.report_md(model))
 
     def report_md(self, model: str) -> str:
         entry = self.ex.entry(model)
-        report = getattr(entry.model, "report", {}) or {}
+        report = entry.model.report
         spaces = ", ".join(f"{s.name} ({s.size}-d, {s.scope}{', ' + s.label if s.label else ''})"
                            for s in entry.model.spaces)
         lines = [f"**{model}** ({entry.model.name}): {spaces}. {len(entry.rows)} corpus items encoded"
@@ -125,62 +135,64 @@ class Handlers:
         choices = self.ex.classes(label) if label else []
         return gr.update(choices=choices, value=[])
 
-    @user_errors
+    @user_errors(2, message_at=1)
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
-                filter_label, filter_values, show_components, session, progress=gr.Progress()):
+                filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
+                progress=gr.Progress()):
         session = fresh(session)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         if not self.ex.has_projection(model, space, params):
             progress(0.1, desc=f"fitting {params.label()} on {len(self.ex.entry(model).rows)} points "
                                "(once; cached on disk)")
-        fig, caption = self.ex.map_figure(model, space, params, colour_by or None, session,
-                                          filter_label or None, list(filter_values or []), bool(show_components))
-        return fig, caption
+        opts = MapOptions(colour_by or None, filter_label or None, list(filter_values or []), bool(show_components),
+                          MapStyle(float(point_size), float(opacity)), neighbours=list(session.neighbours))
+        return map_figure(self.ex, model, space, params, opts, session)
 
     # --- click to hear -------------------------------------------------------
-    @user_errors
+    @user_errors(6, message_at=4)
     def render_point(self, model, click, slot, autoplay, session):
         """A click (or an API call with a reference such as "c:12") -> audio + spectrograms."""
         session = fresh(session)
         ref = parse_click(click)
         if ref is None:
-            raise gr.Error(f"not a point reference: {click!r} (expected c:<row>, u:<j> or k:<space>:<k>)")
-        select(session, ref, slot if slot in ("A", "B") else "A")
+            raise ValueError("click a point on the map first")
         r = actions.render_point(self.ex, model, ref, session)
-        recon, original = r.clips[0], r.original
-        remember(session, f"{slot}: reconstruction", r.sample_rate, recon)
+        session.select(ref, slot if slot in ("A", "B") else "A")
+        recon = Clip(r.sample_rate, r.clips[0])
+        original = None if r.original is None else Clip(r.sample_rate, r.original)
+        session.remember(f"{slot}: reconstruction", recon)
         if original is not None:
-            remember(session, f"{slot}: original", r.sample_rate, original)
+            session.remember(f"{slot}: original", original)
         if autoplay == "original" and original is not None:
             play = original
         elif autoplay == "original, then reconstruction" and original is not None:
-            play = np.concatenate([original, np.zeros(int(0.15 * r.sample_rate), np.float32), recon])
+            gap = np.zeros(int(0.15 * r.sample_rate), np.float32)
+            play = Clip(r.sample_rate, np.concatenate([original.audio, gap, recon.audio]))
         else:
             play = recon
-        return (audio_out(r.sample_rate, play), audio_out(r.sample_rate, original),
-                audio_out(r.sample_rate, recon), r.image, self.selection_md(session), session)
+        return (audio_out(play), audio_out(original), audio_out(recon), r.image,
+                self.selection_md(session, model), session)
 
     def swap_ab(self, session):
-        session = fresh(session)
-        session["A"], session["B"] = session.get("B"), session.get("A")
+        session = fresh(session).swap()
         return self.selection_md(session), session
 
     # --- operations ----------------------------------------------------------
-    @user_errors
+    @user_errors(6, message_at=4)
     def sweep(self, model, space, dim, lo, hi, steps, unit, session):
         session = fresh(session)
-        r = actions.sweep(self.ex, model, session, session.get("A"), space, int(dim), float(lo), float(hi),
+        r = actions.sweep(self.ex, model, session, session.a, space, int(dim), float(lo), float(hi),
                           int(steps), "std" if str(unit).startswith("prior") else "value")
         return self._strip_outputs(r, session, "sweep")
 
-    @user_errors
+    @user_errors(6, message_at=4)
     def interpolate(self, model, space, lo, hi, steps, session):
         session = fresh(session)
         r = actions.interpolate(self.ex, model, session, None if space in (None, "", ALL_SPACES) else space,
                                 float(lo), float(hi), int(steps))
         return self._strip_outputs(r, session, "interpolation")
 
-    @user_errors
+    @user_errors(6, message_at=4)
     def swap(self, model, space, session):
         session = fresh(session)
         return self._strip_outputs(actions.swap(self.ex, model, session, space), session, "swap")
@@ -189,15 +201,15 @@ class Handlers:
         names = list(actions.class_targets(self.ex, model, space))
         return gr.update(choices=names, value=names[0] if names else None)
 
-    @user_errors
+    @user_errors(6, message_at=4)
     def toward(self, model, space, target, alpha, session):
         session = fresh(session)
         if not target:
-            raise gr.Error(f"{space} has no mixture components or class means to move toward")
+            raise ValueError(f"{space} has no mixture means or class averages to move toward")
         return self._strip_outputs(actions.toward(self.ex, model, session, space, target, float(alpha)),
                                    session, "toward")
 
-    @user_errors
+    @user_errors(6, message_at=4)
     def sample(self, model, w, n, seed, session, *pickers):
         session = fresh(session)
         components: dict[str, int | None] = {}
@@ -206,64 +218,81 @@ class Handlers:
         return self._strip_outputs(actions.sample(self.ex, model, components, float(w), int(n), int(seed)),
                                    session, "sample")
 
-    @user_errors
+    @user_errors(6, message_at=4)
     def grid(self, model, space, dim_x, dim_y, lo, hi, steps, session):
         session = fresh(session)
         if int(dim_x) == int(dim_y):
-            raise gr.Error("choose two different dimensions for the grid")
+            raise ValueError("choose two different dimensions for the grid")
         r = actions.grid(self.ex, model, session, space, (int(dim_x), int(dim_y)), float(lo), float(hi), int(steps))
         return self._strip_outputs(r, session, "grid")
 
     def play_step(self, panel: str) -> Callable:
         """Gallery click -> that step's audio (from the session, nothing recomputed)."""
         def handler(session, evt: gr.SelectData):
-            steps = fresh(session).get("steps", {}).get(panel, [])
+            steps = fresh(session).steps.get(panel, [])
             if evt is None or not 0 <= evt.index < len(steps):
                 return None
-            sr, clip = steps[evt.index]
-            return audio_out(sr, clip)
+            return audio_out(steps[evt.index])
         return handler
 
     # --- your own sound ------------------------------------------------------
-    @user_errors
-    def encode_audio(self, path, name, use_as, session):
+    @user_errors(7, message_at=0)
+    def encode_audio(self, path, name, use_as, model, session):
+        """Encode an upload; as A or B it is also played and its spectrograms shown.
+
+        Returns (message, play, original, reconstruction, spectrograms, selection, session).
+        """
         session = fresh(session)
         if not path:
-            raise gr.Error("upload or record a sound first")
-        ref, warns = actions.encode_upload(self.ex, session, str(path), (name or "").strip() or None)
+            raise ValueError("upload or record a sound first")
+        shown = (name or "").strip() or upload_name(path)
+        ref, warns = actions.encode_upload(self.ex, session, str(path), shown)
         for w in warns:
             gr.Warning(w)
-        if use_as in ("A", "B"):
-            select(session, ref, use_as)
-        sound = session["user"][-1]
-        msg = f"Encoded **{sound['name']}** as `{ref}`; it is on the map as a star" + (
-            f" and selected as {use_as}." if use_as in ("A", "B") else ".")
-        return msg, self.selection_md(session), session
+        sound = session.user[-1]
+        msg = f"Encoded **{sound.name}**; it is on the map as a gold star"
+        if use_as not in ("A", "B"):
+            return msg + ".", None, None, None, None, self.selection_md(session, model), session
+        session.select(ref, use_as)
+        r = actions.render_point(self.ex, model, ref, session)
+        recon = Clip(r.sample_rate, r.clips[0])
+        session.remember(f"{sound.name}: reconstruction", recon)
+        return (msg + f" and selected as {use_as}.", audio_out(recon), audio_out(Clip(r.sample_rate, r.original)),
+                audio_out(recon), r.image, self.selection_md(session, model), session)
 
     # --- export ------------------------------------------------------------
-    @user_errors
+    @user_errors(1)
     def export_csv(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
         session = fresh(session)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
-        out = Path(tempfile.mkdtemp(prefix="disentangle-map-")) / f"{model}_{space}_{params.method}.csv"
-        return str(self.ex.export_csv(model, space, params, session, out))
+        out = Path(tempfile.mkdtemp(prefix="disentangle-map-")) / f"map_{model}_{space}_{params.method}.csv"
+        return str(export.map_csv(self.ex, model, space, params, session, out))
 
     def render_names(self, session):
-        names = list(fresh(session).get("renders", {}))
+        names = list(fresh(session).renders)
         return gr.update(choices=names, value=names[-1] if names else None)
 
-    @user_errors
+    @user_errors(1)
     def export_wav(self, name, session):
         import soundfile as sf
 
-        renders = fresh(session).get("renders", {})
+        renders = fresh(session).renders
         if name not in renders:
-            raise gr.Error("nothing rendered under that name yet: play a point or run an action first")
-        sr, clip = renders[name]
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
-        out = Path(tempfile.mkdtemp(prefix="disentangle-wav-")) / f"{safe}_{int(time.time())}.wav"
-        sf.write(out, to_int16(clip), sr, subtype="PCM_16")
+            raise ValueError("nothing rendered under that name yet: play a point or run an action first")
+        clip = renders[name]
+        out = Path(tempfile.mkdtemp(prefix="disentangle-wav-")) / f"{safe_name(name)}.wav"
+        sf.write(out, to_int16(clip.audio), clip.sample_rate, subtype="PCM_16")
         return str(out)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a name (letters, digits, - and _), at most 80 characters."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text).strip("_")[:80] or "clip"
+
+
+def upload_name(path: str) -> str:
+    """The user's file name of an upload (Gradio keeps it as the last path part)."""
+    return Path(str(path)).stem
 
 
 def first_or_none(values: list[Any]) -> Any:

@@ -255,9 +255,9 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu"):
 
     name_or_path: a bare name (`"gmvae"` -> `checkpoints/gmvae.pt` at the
     repository root), a run folder (its `best.pt`) or a checkpoint file.
-    Returns the `DisentangleModel` in eval mode on `device`, with
-    `model.normaliser` (a `Normaliser`), `model.report` (dict),
-    `model.history` (list), `model.meta` (dict) and `model.checkpoint_path`.
+    Returns the `DisentangleModel` in eval mode on `device`, with its declared
+    checkpoint attributes filled: `normaliser` (a `Normaliser`), `report`
+    (dict), `history` (list), `meta` (dict) and `checkpoint_path`.
     """
     path = resolve_checkpoint(name_or_path)
     ckpt = load_checkpoint(path)

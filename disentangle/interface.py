@@ -69,7 +69,7 @@ class Interface:
     def __init__(self, model: DisentangleModel, device: str | None = None, gl_iters: int = 32):
         self.model = model.eval()
         self.cfg = model.features
-        self.normaliser = getattr(model, "normaliser", None)
+        self.normaliser = model.normaliser
         self.device = device or default_device()
         self.gl_iters = int(gl_iters)
         self._shapes: dict[str, tuple[int, ...]] | None = None
@@ -147,15 +147,24 @@ class Interface:
         return self.normaliser(scaled) if self.normaliser is not None else scaled
 
     @torch.inference_mode()
-    def encode(self, x: Tensor, batch_size: int = 256) -> Latents:
-        """Normalised features (B, F, T) -> posterior means {space: (B, D) or (B, T', D)}."""
+    def encode(self, x: Tensor, batch_size: int = 256,
+               progress: Callable[[float, str], None] | None = None) -> Latents:
+        """Normalised features (B, F, T) -> posterior means {space: (B, D) or (B, T', D)}.
+
+        The one batched encoder: batches of `batch_size` bound the memory of a
+        corpus-sized x; `progress(fraction, text)` is told after each batch.
+        """
         x = torch.as_tensor(x, dtype=torch.float32)
         if x.dim() == 2:
             x = x.unsqueeze(0)
         parts: dict[str, list[Tensor]] = {}
-        for start in range(0, x.shape[0], batch_size):
+        n = x.shape[0]
+        for start in range(0, n, batch_size):
             for name, post in self.model.encode(x[start:start + batch_size]).items():
                 parts.setdefault(name, []).append(post.mean.detach().float())
+            if progress is not None:
+                done = min(n, start + batch_size)
+                progress(done / max(n, 1), f"encoding {done}/{n}")
         return {name: torch.cat(chunks) for name, chunks in parts.items()}
 
     @torch.inference_mode()

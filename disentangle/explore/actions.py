@@ -1,10 +1,11 @@
 """What each explorer action computes: render a point, sweep, interpolate, swap,
 move toward a class, sample, encode the user's sound.
 
-Each function takes the shared `Explorer`, a model name and the user's session
-and returns a `Rendering` (spectrogram image, per-step clips, one clip of all
-steps). Bad requests raise `ValueError` with a message meant for the user;
-the app turns them into `gr.Error`.
+Each function takes the shared `Explorer`, a model name and the user's
+`Session` and returns a `Rendering` (spectrogram image, per-step clips, one
+clip of all steps). Points are resolved by the model's `ModelEntry`; bad
+requests raise `ValueError` with a message meant for the user; the app turns
+them into a warning.
 """
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from disentangle.explore.describe import describe_ref, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import spectrogram_image, spectrogram_strip
-from disentangle.explore.session import Session, add_user_sound
+from disentangle.explore.refs import Ref
+from disentangle.explore.session import Session
 from disentangle.interface import Latents
 
 #: Silence between the steps of an "all steps" clip, in seconds.
@@ -47,110 +50,35 @@ class Rendering:
         return np.concatenate(parts[:-1]) if parts else np.zeros(0, np.float32)
 
 
-def user_encoded(ex: Explorer, model: str, session: Session, j: int) -> tuple[torch.Tensor, Latents]:
-    """(features (1, F, T), latents {space: (1, ...)}) of the user's sound j under `model`.
-
-    Memoised in the explorer's shared LRU by the clip's content, so nothing
-    user-specific is shared (a key is only found by whoever holds the clip).
-    """
-    users = session.get("user", [])
-    if not 0 <= j < len(users):
-        raise ValueError(f"your sound #{j} is not in this session (upload it again)")
-    sound = users[j]
-    iface = ex.entry(model).interface
-    key = ("user", model, hash(sound["clip"].tobytes()))
-    cached = ex.renders.get(key)
-    if cached is None:
-        clip = sound["clip"]
-        sr = int(sound.get("sr", iface.sample_rate))
-        if sr != iface.sample_rate:  # models with other rates hear the same sound resampled
-            import librosa
-
-            clip = librosa.resample(clip, orig_sr=sr, target_sr=iface.sample_rate)
-        x = iface.features(clip)
-        cached = (x, iface.encode(x))
-        ex.renders.put(key, cached)
-    return cached
+def latents(ex: Explorer, model: str, session: Session, ref: Ref | None) -> Latents:
+    """The latents {space: (1, ...)} of a reference under `model`."""
+    return ex.entry(model).resolve(ref, session).z
 
 
-def user_latents(ex: Explorer, model: str, session: Session, j: int) -> Latents:
-    """Latents {space: (1, ...)} of the user's sound j under `model`."""
-    return user_encoded(ex, model, session, j)[1]
+def _need_b(session: Session) -> Ref:
+    if session.b is None:
+        raise ValueError("select a second point B (set 'clicks select' to B, then click a point)")
+    return session.b
 
 
-def resolve(ex: Explorer, model: str, session: Session, ref: str | None) -> tuple[Latents, torch.Tensor | None]:
-    """A reference -> (latents {space: (1, ...)}, input features (1, F, T) or None)."""
-    if not ref:
-        raise ValueError("select a point on the map first")
-    entry = ex.entry(model)
-    kind, _, rest = ref.partition(":")
-    if kind == "c":
-        i = entry.row_of.get(int(rest))
-        if i is None:
-            raise ValueError(f"{ex.describe_ref(ref)} could not be read for {model}")
-        return {s: torch.from_numpy(v[i:i + 1]) for s, v in entry.latents.items()}, entry.x[i:i + 1]
-    if kind == "u":
-        x, z = user_encoded(ex, model, session, int(rest))
-        return z, x
-    # A mixture component: its mean in that space, every other space from the
-    # corpus item closest to it, so the decoded sound is a plausible prototype.
-    space, _, k = rest.rpartition(":")
-    means, _, _ = ex.component_refs(model, space)
-    if not 0 <= int(k) < len(means):
-        raise ValueError(f"space {space!r} has no component {k}")
-    nearest = int(np.argmin(((entry.flat[space] - means[int(k)]) ** 2).sum(1)))
-    z = {s: torch.from_numpy(v[nearest:nearest + 1]).clone() for s, v in entry.latents.items()}
-    z[space] = torch.from_numpy(means[int(k)]).expand_as(z[space]).clone()
-    return z, None
-
-
-def _audio(ex: Explorer, model: str, features: torch.Tensor) -> list[np.ndarray]:
-    return list(ex.entry(model).interface.to_audio(features))
-
-
-def original_clip(ex: Explorer, model: str, ref: str, session: Session) -> np.ndarray | None:
-    """The input clip the model sees (trimmed, cropped) for a corpus item or user sound."""
-    from disentangle.audio.io import load_audio
-
-    kind, _, rest = ref.partition(":")
-    iface = ex.entry(model).interface
-    if kind == "u":
-        return session["user"][int(rest)]["clip"]
-    if kind != "c":
-        return None
-    key = ("clip", int(rest), iface.sample_rate, iface.cfg.key())
-    clip = ex.clips.get(key)
-    if clip is None:
-        path = ex.corpus.audio_path(ex.corpus.items[int(rest)])
-        clip = iface.prepare(load_audio(path, iface.sample_rate, allow_silent=True), keep_level=True)
-        ex.clips.put(key, clip)
-    return clip
-
-
-def render_point(ex: Explorer, model: str, ref: str, session: Session) -> Rendering:
+def render_point(ex: Explorer, model: str, ref: Ref, session: Session) -> Rendering:
     """Original clip, reconstruction (decode + Griffin-Lim) and both spectrograms of one point."""
-    iface = ex.entry(model).interface
-    z, x = resolve(ex, model, session, ref)
-    cached = ex.renders.get(("recon", model, ref)) if not ref.startswith("u:") else None
-    if cached is None:
-        recon = iface.decode(z)
-        audio = _audio(ex, model, recon)[0]
-        cached = (recon, audio)
-        if not ref.startswith("u:"):
-            ex.renders.put(("recon", model, ref), cached)
-    recon, audio = cached
-    original = original_clip(ex, model, ref, session)
+    entry = ex.entry(model)
+    x = entry.resolve(ref, session).x
+    render = entry.render(ref, session)
+    original = entry.original(ref, session)
     if x is not None:
-        image = spectrogram_strip([x[0].numpy(), recon[0].numpy()], ["input", f"{model} reconstruction"], scale=3)
+        image = spectrogram_strip([x[0].numpy(), render.features[0].numpy()],
+                                  ["input", f"{model} reconstruction"], scale=3)
     else:
-        image = spectrogram_image(recon[0].numpy(), scale=3, title=f"{model}: decoded component mean")
-    return Rendering(image, [audio], ["reconstruction"], iface.sample_rate,
-                     ex.describe_ref(ref, session), original)
+        image = spectrogram_image(render.features[0].numpy(), scale=3, title=f"{model}: decoded mixture mean")
+    return Rendering(image, [render.audio], ["reconstruction"], entry.interface.sample_rate,
+                     describe_ref(ex, ref, session, model), original)
 
 
 def _strip(ex: Explorer, model: str, feats: torch.Tensor, captions: Sequence[str], info: str) -> Rendering:
     iface = ex.entry(model).interface
-    clips = _audio(ex, model, feats)
+    clips = list(iface.to_audio(feats))
     arrays = [f.numpy() for f in feats]
     lo, hi = float(min(a.min() for a in arrays)), float(max(a.max() for a in arrays))
     tiles = [spectrogram_image(a, lo, hi, 2, c) for a, c in zip(arrays, captions)]
@@ -166,7 +94,7 @@ def sweep_values(lo: float, hi: float, steps: int) -> list[float]:
     return [float(v) for v in np.linspace(lo, hi, steps)]
 
 
-def sweep(ex: Explorer, model: str, session: Session, ref: str | None, space: str, dim: int,
+def sweep(ex: Explorer, model: str, session: Session, ref: Ref | None, space: str, dim: int,
           lo: float = -1.0, hi: float = 1.0, steps: int = 5, unit: str = "value") -> Rendering:
     """Sweep one dimension of one space for the selected item.
 
@@ -176,7 +104,7 @@ def sweep(ex: Explorer, model: str, session: Session, ref: str | None, space: st
     iface = ex.entry(model).interface
     if space not in iface.latent_shapes():
         raise ValueError(f"{model} has no space {space!r}")
-    z, _ = resolve(ex, model, session, ref)
+    z = latents(ex, model, session, ref)
     values = sweep_values(lo, hi, steps)
     size = z[space].shape[-1]
     dim = int(dim)
@@ -191,16 +119,14 @@ def sweep(ex: Explorer, model: str, session: Session, ref: str | None, space: st
         absolute = values
         captions = [f"{space}[{dim}]={v:+.2f}" for v in values]
     feats = iface.sweep(z, space, dim, absolute)
-    return _strip(ex, model, feats, captions, f"sweep of {space}[{dim}] for {ex.describe_ref(ref, session)}")
+    return _strip(ex, model, feats, captions, f"sweep of {space}[{dim}] for {describe_ref(ex, ref, session, model)}")
 
 
 def interpolate(ex: Explorer, model: str, session: Session, space: str | None,
                 lo: float = 0.0, hi: float = 1.0, steps: int = 5) -> Rendering:
     """From A to B (alpha lo..hi, -1..2 allowed); space None moves every space, else only that one."""
-    za, _ = resolve(ex, model, session, session.get("A"))
-    if not session.get("B"):
-        raise ValueError("select a second point B (set 'clicks select' to B, then click a point)")
-    zb, _ = resolve(ex, model, session, session.get("B"))
+    za = latents(ex, model, session, session.a)
+    zb = latents(ex, model, session, _need_b(session))
     if not (-1.0 <= lo <= 2.0 and -1.0 <= hi <= 2.0):
         raise ValueError("alpha must stay within -1 .. 2")
     space = space or None
@@ -208,15 +134,14 @@ def interpolate(ex: Explorer, model: str, session: Session, space: str | None,
     feats = ex.entry(model).interface.interpolate(za, zb, alphas, space)
     what = f"only {space}" if space else "all spaces"
     return _strip(ex, model, feats, [f"alpha={a:+.2f}" for a in alphas],
-                  f"A -> B ({what}): {ex.describe_ref(session['A'], session)} -> {ex.describe_ref(session['B'], session)}")
+                  f"A -> B ({what}): {describe_ref(ex, session.a, session, model)} -> "
+                  f"{describe_ref(ex, session.b, session, model)}")
 
 
 def swap(ex: Explorer, model: str, session: Session, space: str) -> Rendering:
     """A, B, and A with `space` taken from B (e.g. B's timbre on A's pitch)."""
-    za, _ = resolve(ex, model, session, session.get("A"))
-    if not session.get("B"):
-        raise ValueError("select a second point B first")
-    zb, _ = resolve(ex, model, session, session.get("B"))
+    za = latents(ex, model, session, session.a)
+    zb = latents(ex, model, session, _need_b(session))
     iface = ex.entry(model).interface
     feats = torch.cat([iface.decode(za), iface.decode(zb), iface.swap(za, zb, space), iface.swap(zb, za, space)])
     return _strip(ex, model, feats, ["A", "B", f"A with B's {space}", f"B with A's {space}"],
@@ -224,27 +149,27 @@ def swap(ex: Explorer, model: str, session: Session, space: str) -> Rendering:
 
 
 def class_targets(ex: Explorer, model: str, space: str) -> dict[str, np.ndarray]:
-    """Targets to move toward: mixture components ("component: <label>") and the
-    mean latent of each class of the space's label ("class mean: <value>"), each (D,)."""
+    """Targets to move toward, by name: mixture means ("violin (mixture mean)") and the
+    mean latent of each class of the space's label ("C4 (average of the corpus)"), each (D,)."""
     entry = ex.entry(model)
     out: dict[str, np.ndarray] = {}
-    means, names, _ = ex.component_refs(model, space)
-    for k, (m, name) in enumerate(zip(means, names)):
-        out[f"component {k}: {name}"] = m
-    label = entry.model.space(space).label
+    label = entry.model.space(space).label or ""
+    comps = entry.components(space)
+    for m, name in zip(comps.means, comps.labels):
+        out[f"{value_text(label, name)} (mixture mean)"] = m
     if label and label in ex.labels:
         values = np.array([ex.corpus.items[r].label(label) for r in entry.rows])
         for cls in ex.classes(label):
             mask = values == cls
             if mask.any():
-                out[f"class mean: {label}={cls}"] = entry.flat[space][mask].mean(0)
+                out[f"{value_text(label, cls)} (average of the corpus)"] = entry.flat[space][mask].mean(0)
     return out
 
 
 def toward(ex: Explorer, model: str, session: Session, space: str, target: str,
            alpha: float = 1.0, steps: int = 5) -> Rendering:
     """Move A's `space` toward a target (see `class_targets`) by 0..alpha (Luo 2019, Sec. 4.4)."""
-    z, _ = resolve(ex, model, session, session.get("A"))
+    z = latents(ex, model, session, session.a)
     targets = class_targets(ex, model, space)
     if target not in targets:
         raise ValueError(f"unknown target {target!r} for {space}; choose one of the listed targets")
@@ -259,9 +184,10 @@ def sample(ex: Explorer, model: str, components: dict[str, int | None], w: float
     """n samples from chosen components per space (None: the whole prior), spread w."""
     if not 1 <= int(n) <= 16:
         raise ValueError("draw between 1 and 16 samples")
-    iface = ex.entry(model).interface
-    feats = iface.sample(components, w=float(w), n=int(n), seed=int(seed))
-    chosen = ", ".join(f"{s}={k}" for s, k in components.items() if k is not None) or "the prior"
+    entry = ex.entry(model)
+    feats = entry.interface.sample(components, w=float(w), n=int(n), seed=int(seed))
+    names = [describe_component(ex, model, s, k) for s, k in components.items() if k is not None]
+    chosen = " x ".join(names) or "the whole prior"
     return _strip(ex, model, feats, [f"sample {i + 1}" for i in range(int(n))],
                   f"{int(n)} samples from {chosen}, spread w={w}")
 
@@ -270,8 +196,8 @@ def grid(ex: Explorer, model: str, session: Session, space: str, dims: tuple[int
          lo: float = -1.0, hi: float = 1.0, steps: int = 4) -> Rendering:
     """A steps x steps grid over two dims of a space, around A (or a mixture mean if none)."""
     iface = ex.entry(model).interface
-    if session.get("A"):
-        z, _ = resolve(ex, model, session, session["A"])
+    if session.a is not None:
+        z = latents(ex, model, session, session.a)
     else:
         z = iface.sample_latents({}, w=0.0, n=1, seed=0)
     if int(steps) > 6:
@@ -290,11 +216,19 @@ def grid(ex: Explorer, model: str, session: Session, space: str, dims: tuple[int
     return rendering
 
 
-def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = None) -> tuple[str, list[str]]:
+def describe_component(ex: Explorer, model: str, space: str, k: int) -> str:
+    """"violin" for component k of a timbre space (the class it stands for)."""
+    from disentangle.explore.describe import component_name
+
+    return component_name(ex, model, Ref.component(space, int(k)))
+
+
+def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = None) -> tuple[Ref, list[str]]:
     """Read, check and store the user's audio; returns (its reference, warnings).
 
     Raises `ValueError` (an `AudioError` is one) with a clear reason for
-    unreadable, empty, silent or non-finite files.
+    unreadable, empty, silent or non-finite files; `name` (default: the
+    file's stem) is how messages and the map call it.
     """
     from pathlib import Path
 
@@ -305,10 +239,11 @@ def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = 
     warnings_out: list[str] = []
     iface = next(iter(ex.entries.values())).interface
     p = Path(path)
+    shown = name or p.stem
     try:
         info = sf.info(str(p))
         if info.frames / max(info.samplerate, 1) > MAX_UPLOAD_SECONDS:
-            warnings_out.append(f"{p.name} is {info.frames / info.samplerate:.0f} s long; "
+            warnings_out.append(f"{shown} is {info.frames / info.samplerate:.0f} s long; "
                                 f"only the first {MAX_UPLOAD_SECONDS:.0f} s are read")
     except Exception:
         pass  # load_audio below gives the precise reason (or decodes it via librosa)
@@ -317,12 +252,15 @@ def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = 
     if float(np.max(np.abs(clip))) < 1e-4:
         raise AudioError(p, "is (nearly) silent after trimming; record or upload a louder sound")
     if len(audio) < 0.1 * iface.sample_rate:
-        warnings_out.append(f"{p.name} is very short ({len(audio) / iface.sample_rate:.2f} s); it was zero-padded")
+        warnings_out.append(f"{shown} is very short ({len(audio) / iface.sample_rate:.2f} s); it was zero-padded")
     seconds = iface.cfg.n_samples / iface.sample_rate
     if len(audio) > iface.cfg.n_samples * 1.5:
-        warnings_out.append(f"the models hear {seconds:.2f} s clips: only the start of {p.name} is used")
-    ref = add_user_sound(session, name or p.stem, clip)
-    session["user"][-1]["sr"] = iface.sample_rate
-    for model in ex.model_names:  # encode now, so a bad clip fails here and not later
-        user_latents(ex, model, session, int(ref[2:]))
+        warnings_out.append(f"the models hear {seconds:.2f} s clips: only the start of {shown} is used")
+    ref = session.add_user_sound(shown, clip, iface.sample_rate)
+    try:
+        for entry in ex.entries.values():  # encode now, so a bad clip fails here and not later
+            entry.encode_user(session.user[-1])
+    except Exception:
+        session.user.pop()
+        raise
     return ref, warnings_out

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from disentangle.atomic import save_npy, write_text
 from disentangle.models.base import DisentangleModel
@@ -32,7 +31,7 @@ def file_key(path: str | Path) -> str:
 
 def model_key(model: DisentangleModel) -> str:
     """A key for a model's weights: its checkpoint file if it has one, else its tensors."""
-    path = getattr(model, "checkpoint_path", None)
+    path = model.checkpoint_path
     if path is not None and Path(path).is_file():
         return f"{model.name}-{file_key(path)}"
     h = hashlib.sha1(model.name.encode())
@@ -76,18 +75,3 @@ class LatentCache:
         """Where a projection of `space` with parameters `params_key` is stored (no suffix)."""
         return self.folder / f"proj_{space}_{params_key}"
 
-
-def encode_all(interface, x: torch.Tensor, batch_size: int = 128, progress=None) -> dict[str, np.ndarray]:
-    """Normalised features (N, F, T) -> {space: (N, D) or (N, T', D)} float32 means.
-
-    progress: optional callable(fraction, text) called after each batch.
-    """
-    parts: dict[str, list[np.ndarray]] = {}
-    n = len(x)
-    for start in range(0, n, batch_size):
-        z = interface.encode(x[start:start + batch_size])
-        for space, v in z.items():
-            parts.setdefault(space, []).append(v.numpy())
-        if progress is not None:
-            progress(min(1.0, (start + batch_size) / max(n, 1)), f"encoding {min(n, start + batch_size)}/{n}")
-    return {s: np.concatenate(v).astype(np.float32) for s, v in parts.items()}

@@ -15,13 +15,14 @@ from __future__ import annotations
 from typing import Callable, Mapping, TypeVar
 
 from disentangle.data.kind import KINDS
+from disentangle.models.base import DisentangleModel
 
 M = TypeVar("M")
 
 
-def trained_on(model) -> str | None:
+def trained_on(model: DisentangleModel) -> str | None:
     """The kind of corpus a checkpoint was trained on ("notes", "phrases"), if known."""
-    corpus = (getattr(model, "meta", None) or {}).get("corpus") or {}
+    corpus = model.meta.get("corpus") or {}
     kind = corpus.get("kind") or corpus.get("name")
     return kind if kind in KINDS else None
 

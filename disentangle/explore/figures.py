@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
@@ -23,10 +24,8 @@ _VIRIDIS = np.array([
 _LUT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_VIRIDIS)), _VIRIDIS[:, c])
                  for c in range(3)], 1).astype(np.uint8)  # (256, 3)
 
-#: Qualitative palette (plotly's "Dark24" + "Light24" start), cycled for classes.
-PALETTE = ["#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86",
-           "#EB663B", "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE",
-           "#862A16", "#A777F1", "#620042", "#1616A7", "#DA60CA", "#6C4516", "#0D2A63", "#AF0038"]
+#: Distinct hues for unordered classes (instruments): plotly's "Dark24" then "Light24".
+QUALITATIVE = list(plotly.colors.qualitative.Dark24) + list(plotly.colors.qualitative.Light24)
 #: Above this many classes a label is drawn as one trace with a colour scale.
 MAX_CLASS_TRACES = 24
 
@@ -84,71 +83,118 @@ class MapPoints:
     visible: np.ndarray
 
 
-def _sort_key(label: str):
-    def key(v: str):
-        if v == "":
-            return (2, 0, "")
-        try:
-            return (0, float(v), "")
-        except ValueError:
-            return (1, 0, v)
-    return key
+@dataclass
+class Marks:
+    """Labelled extra points (mixture means, own sounds, search hits, neighbours).
+
+    xy: (K, 2). names: K texts. refs: K references (text form) for the click bridge.
+    """
+
+    xy: np.ndarray
+    names: list[str]
+    refs: list[str]
+
+
+@dataclass
+class MapStyle:
+    """How points are drawn: marker size (px) and opacity (0-1)."""
+
+    point_size: float = 6.0
+    opacity: float = 0.7
+
+
+#: Label columns whose classes have an order (drawn with an ordered palette).
+ORDERED = ("pitch", "dynamics", "duration", "velocity")
+#: The order of dynamics marks (alphabetical order would put ff first).
+DYNAMICS_ORDER = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
+#: Above this many mixture means, their names go to the hover text only.
+MAX_MEAN_LABELS = 12
+UNKNOWN_COLOUR = "#bbbbbb"
+
+
+def class_order(label: str | None, values: set[str]) -> list[str]:
+    """Known classes of a label in their natural order (numbers numerically, dynamics by loudness)."""
+    known = [v for v in values if v != ""]
+    if label == "dynamics":
+        rank = {d: n for n, d in enumerate(DYNAMICS_ORDER)}
+        return sorted(known, key=lambda v: (rank.get(v, len(rank)), v))
+    if known and all(_is_number(v) for v in known):
+        return sorted(known, key=float)
+    return sorted(known)
+
+
+def palette(label: str | None, classes: list[str]) -> dict[str, str]:
+    """Class -> colour: an ordered (viridis) ramp for ordered labels, distinct hues otherwise."""
+    if label in ORDERED:
+        n = max(len(classes) - 1, 1)
+        return {c: _hex(_LUT[int(round(220 * k / n))]) for k, c in enumerate(classes)}
+    return {c: QUALITATIVE[k % len(QUALITATIVE)] for k, c in enumerate(classes)}
+
+
+def _hex(rgb: np.ndarray) -> str:
+    return "#" + "".join(f"{int(v):02x}" for v in rgb)
 
 
 def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
-               components: dict | None = None, extras: Sequence[dict] = (),
+               components: Marks | None = None, extras: Marks | None = None,
                selected: dict[str, tuple[float, float] | None] | None = None,
-               uirevision: str = "map") -> go.Figure:
+               uirevision: str = "map", style: MapStyle | None = None,
+               highlight: Marks | None = None, neighbours: Marks | None = None) -> go.Figure:
     """The latent map as a plotly figure.
 
-    components: {"xy": (K, 2), "labels": K names, "refs": K refs} mixture
-      means, drawn as labelled crosses. extras: user sounds, each
-      {"xy": (x, y), "name": str, "ref": str}, drawn as stars. selected:
-      {"A": (x, y) | None, "B": ...}: rings around the selected points; these
-      traces are named "selected A"/"selected B" so the browser can move them.
-    uirevision keeps the user's zoom across updates of the same map.
+    The corpus is one trace drawn in a shuffled order, so no class hides
+    under another; the legend has one entry per class. Ordered labels with
+    more than MAX_CLASS_TRACES classes get a colour bar instead. components:
+    mixture means (crosses; named only when few). extras: own sounds (stars).
+    highlight: search hits; neighbours: the selected point's neighbours.
+    selected: rings around A and B, in traces named "selected A"/"selected B"
+    so the browser can move them. uirevision keeps the user's zoom.
     """
+    style = style or MapStyle()
     fig = go.Figure()
-    vis = points.visible
-    idx = np.flatnonzero(vis)
-    values = points.labels.get(colour_by, [""] * len(points.refs)) if colour_by else [""] * len(points.refs)
-    classes = sorted({values[i] for i in idx}, key=_sort_key(colour_by or ""))
-    numeric = all(_is_number(c) for c in classes if c != "") and any(c != "" for c in classes)
-    if colour_by and len(classes) > MAX_CLASS_TRACES:
-        known = np.array([values[i] != "" for i in idx], dtype=bool)
-        if numeric:
-            colour = np.array([float(values[i]) if values[i] != "" else np.nan for i in idx])
-        else:
-            order = {c: n for n, c in enumerate(classes)}
-            colour = np.array([order[values[i]] for i in idx], dtype=float)
-        sel = idx[known]
-        fig.add_trace(go.Scatter(
-            x=points.coords[sel, 0], y=points.coords[sel, 1], mode="markers", name=colour_by,
-            customdata=[points.refs[i] for i in sel], hovertext=[points.hover[i] for i in sel],
-            hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(size=6, color=colour[known], colorscale="Viridis", showscale=True,
-                        colorbar=dict(title=colour_by, thickness=12)), showlegend=False))
-        if (~known).any():
-            classes_unknown = idx[~known]
-            _add_class(fig, points, classes_unknown, "(unknown)", "#bbbbbb")
+    idx = np.flatnonzero(points.visible)
+    idx = idx[np.random.default_rng(0).permutation(len(idx))]  # a fixed shuffle: stable between updates
+    values = points.labels.get(colour_by or "", [""] * len(points.refs))
+    classes = class_order(colour_by, {values[i] for i in idx})
+    continuous = bool(colour_by) and len(classes) > MAX_CLASS_TRACES and all(_is_number(c) for c in classes)
+    marker: dict = dict(size=style.point_size, opacity=style.opacity, line=dict(width=0))
+    if continuous:
+        colour = [float(values[i]) if values[i] != "" else None for i in idx]
+        marker.update(color=colour, colorscale="Viridis", showscale=True,
+                      colorbar=dict(title=dict(text=colour_by, side="right"), thickness=12, x=1.0))
     else:
-        for n, cls in enumerate(classes):
-            members = idx[[values[i] == cls for i in idx]] if len(idx) else idx
-            _add_class(fig, points, members, cls or "(unknown)", PALETTE[n % len(PALETTE)] if cls else "#bbbbbb")
-    if components is not None and len(components.get("xy", [])):
-        xy = np.asarray(components["xy"])
+        colours = palette(colour_by, classes)
+        marker["color"] = [colours.get(values[i], UNKNOWN_COLOUR) for i in idx]
+    fig.add_trace(go.Scatter(
+        x=points.coords[idx, 0], y=points.coords[idx, 1], mode="markers", name="corpus",
+        customdata=[points.refs[i] for i in idx], hovertext=[points.hover[i] for i in idx],
+        hovertemplate="%{hovertext}<extra></extra>", marker=marker, showlegend=False))
+    if not continuous and colour_by:
+        shown = classes + (["(unknown)"] if any(values[i] == "" for i in idx) else [])
+        for cls in shown[:MAX_CLASS_TRACES * 2]:  # legend entries only: the points are in the trace above
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=cls, hoverinfo="skip",
+                                     marker=dict(size=8, color=colours.get(cls, UNKNOWN_COLOUR))))
+    if components is not None and len(components.xy):
+        named = len(components.xy) <= MAX_MEAN_LABELS
         fig.add_trace(go.Scatter(
-            x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="mixture means",
-            text=list(components["labels"]), textposition="top center", textfont=dict(size=10),
-            customdata=list(components["refs"]),
-            hovertemplate="component: %{text}<extra>mixture mean</extra>",
-            marker=dict(symbol="x-thin", size=12, line=dict(width=2, color="black"), color="black")))
-    if extras:
+            x=components.xy[:, 0], y=components.xy[:, 1], mode="markers+text" if named else "markers",
+            name="mixture means", text=list(components.names), textfont=dict(size=10),
+            textposition=label_positions(components.xy) if named else None,
+            customdata=list(components.refs), hovertemplate="mixture mean: %{text}<extra></extra>",
+            marker=dict(symbol="x-thin", size=10, line=dict(width=2, color="black"), color="black")))
+    if extras is not None and len(extras.xy):
         fig.add_trace(go.Scatter(
-            x=[e["xy"][0] for e in extras], y=[e["xy"][1] for e in extras], mode="markers+text",
-            name="your sounds", text=[e["name"] for e in extras], textposition="bottom center",
-            customdata=[e["ref"] for e in extras], hovertemplate="your sound: %{text}<extra></extra>",
+            x=extras.xy[:, 0], y=extras.xy[:, 1], mode="markers+text", name="your sounds",
+            text=list(extras.names), textposition="bottom center", customdata=list(extras.refs),
+            hovertemplate="your sound: %{text}<extra></extra>",
             marker=dict(symbol="star", size=16, color="gold", line=dict(width=1.5, color="black"))))
+    for marks, name, colour, symbol in ((highlight, "search hits", "#ff7f0e", "circle-open"),
+                                        (neighbours, "neighbours", "#2ca02c", "diamond-open")):
+        if marks is not None and len(marks.xy):
+            fig.add_trace(go.Scatter(
+                x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
+                hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
+                marker=dict(symbol=symbol, size=style.point_size + 8, line=dict(width=2.5, color=colour))))
     selected = selected or {}
     for key, colour in (("A", "red"), ("B", "blue")):
         xy = selected.get(key)
@@ -158,19 +204,25 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             hoverinfo="skip", showlegend=False,
             marker=dict(symbol="circle-open", size=20, line=dict(width=3, color=colour), color=colour)))
     fig.update_layout(
-        title=dict(text=title, font=dict(size=13)), height=560, margin=dict(l=10, r=10, t=40, b=10),
+        title=dict(text=title, font=dict(size=13)), height=600, margin=dict(l=10, r=10, t=40, b=10),
         hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision,
-        legend=dict(itemsizing="constant", font=dict(size=10)), plot_bgcolor="white",
+        # The legend sits under the map so it never overlaps a colour bar on the right.
+        legend=dict(itemsizing="constant", font=dict(size=10), orientation="h", x=0, y=-0.02,
+                    yanchor="top"),
+        plot_bgcolor="white",
         xaxis=dict(showgrid=False, zeroline=False, showticklabels=False),
         yaxis=dict(showgrid=False, zeroline=False, showticklabels=False))
     return fig
 
 
-def _add_class(fig: go.Figure, points: MapPoints, members: np.ndarray, name: str, colour: str) -> None:
-    fig.add_trace(go.Scatter(
-        x=points.coords[members, 0], y=points.coords[members, 1], mode="markers", name=name,
-        customdata=[points.refs[i] for i in members], hovertext=[points.hover[i] for i in members],
-        hovertemplate="%{hovertext}<extra></extra>", marker=dict(size=6, color=colour, opacity=0.8)))
+def label_positions(xy: np.ndarray) -> list[str]:
+    """Text positions for labelled points: neighbours in x alternate above and below,
+    so two nearby labels do not run into one word."""
+    order = np.argsort(np.asarray(xy)[:, 0], kind="stable")
+    out = [""] * len(order)
+    for rank, i in enumerate(order):
+        out[int(i)] = ("top center", "bottom center", "middle right", "middle left")[rank % 4]
+    return out
 
 
 def _is_number(v: str) -> bool:

@@ -1,59 +1,94 @@
-"""Per-user state of the explorer (kept in `gr.State`, one per browser session).
+"""Per-user state of the explorer (one `Session` per browser session, kept in `gr.State`).
 
-A session is a plain dict so Gradio can deep-copy it per user:
-  "A", "B": references of the selected items (or None);
-  "user": the user's own sounds, each {"name": str, "clip": (n_samples,) float32};
-  "renders": the last rendered clips by name, {name: (sample_rate, (N,) float32)}.
-References are strings: "c:<row>" a corpus item, "u:<j>" the user's sound j,
-"k:<space>:<k>" mixture component k of a space. Nothing here is shared
-between users; the explorer's models and caches are shared read-only.
+Nothing here is shared between users; the explorer's models and caches are
+shared read-only. Gradio deep-copies the initial value for each new user, so
+a `Session` holds only plain data: references, the user's clips, renders.
 """
 from __future__ import annotations
 
-import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
-Session = dict[str, Any]
+from disentangle.explore.refs import Ref
 
-_REF = re.compile(r"^(c:\d+|u:\d+|k:[^:]+:\d+)$")
+Slot = Literal["A", "B"]
 #: How many rendered clips a session keeps for export (the newest win).
 MAX_RENDERS = 24
 
 
-def new_session() -> Session:
-    """An empty session."""
-    return {"A": None, "B": None, "user": [], "renders": {}}
+@dataclass
+class Clip:
+    """Mono float32 audio (N,) at `sample_rate`."""
+
+    sample_rate: int
+    audio: np.ndarray
 
 
-def parse_click(value: str | None) -> str | None:
-    """The bridge writes "<ref>|<timestamp>" (the timestamp makes repeated
-    clicks on one point count as changes); return the reference or None."""
-    if not value:
-        return None
-    ref = str(value).split("|", 1)[0].strip()
-    return ref if _REF.match(ref) else None
+@dataclass
+class UserSound:
+    """A sound the user uploaded or recorded: the prepared clip (n_samples,) float32."""
+
+    name: str
+    clip: np.ndarray
+    sample_rate: int
 
 
-def select(session: Session, ref: str, slot: str = "A") -> Session:
-    """Set slot "A" or "B" to `ref` (returns the same, updated dict)."""
+@dataclass
+class Session:
+    """One user's selection, own sounds and recent renders.
+
+    a, b: the selected points. user: own sounds, referenced as Ref.user(j).
+    renders: the last rendered clips by name (for WAV export, at most
+    MAX_RENDERS). steps: per panel, the clips of the last strip (a gallery
+    click plays one). selection: points picked with box or lasso.
+    neighbours: the last neighbour list, for next/previous.
+    """
+
+    a: Ref | None = None
+    b: Ref | None = None
+    user: list[UserSound] = field(default_factory=list)
+    renders: dict[str, Clip] = field(default_factory=dict)
+    steps: dict[str, list[Clip]] = field(default_factory=dict)
+    selection: list[Ref] = field(default_factory=list)
+    neighbours: list[Ref] = field(default_factory=list)
+
+    def get(self, slot: Slot) -> Ref | None:
+        """The point in slot "A" or "B"."""
+        return {"A": self.a, "B": self.b}[_slot(slot)]
+
+    def select(self, ref: Ref | None, slot: Slot = "A") -> "Session":
+        """Put `ref` in slot "A" or "B" (returns self)."""
+        if _slot(slot) == "A":
+            self.a = ref
+        else:
+            self.b = ref
+        return self
+
+    def swap(self) -> "Session":
+        self.a, self.b = self.b, self.a
+        return self
+
+    def add_user_sound(self, name: str, clip: np.ndarray, sample_rate: int) -> Ref:
+        """Store a user's clip; returns its reference."""
+        self.user.append(UserSound(name, np.asarray(clip, dtype=np.float32), int(sample_rate)))
+        return Ref.user(len(self.user) - 1)
+
+    def user_sound(self, ref: Ref) -> UserSound:
+        if ref.kind != "user" or not 0 <= ref.index < len(self.user):
+            raise ValueError(f"your sound #{ref.index} is not in this session (upload it again)")
+        return self.user[ref.index]
+
+    def remember(self, name: str, clip: Clip) -> None:
+        """Keep a rendered clip for WAV export, dropping the oldest beyond MAX_RENDERS."""
+        self.renders.pop(name, None)
+        self.renders[name] = Clip(int(clip.sample_rate), np.asarray(clip.audio, dtype=np.float32))
+        while len(self.renders) > MAX_RENDERS:
+            self.renders.pop(next(iter(self.renders)))
+
+
+def _slot(slot: str) -> Slot:
     if slot not in ("A", "B"):
         raise ValueError(f"slot must be 'A' or 'B', got {slot!r}")
-    session[slot] = ref
-    return session
-
-
-def add_user_sound(session: Session, name: str, clip: np.ndarray) -> str:
-    """Store a user's clip; returns its reference "u:<j>"."""
-    session["user"].append({"name": name, "clip": np.asarray(clip, dtype=np.float32)})
-    return f"u:{len(session['user']) - 1}"
-
-
-def remember(session: Session, name: str, sample_rate: int, audio: np.ndarray) -> None:
-    """Keep a rendered clip for WAV export, dropping the oldest beyond MAX_RENDERS."""
-    renders = session.setdefault("renders", {})
-    renders.pop(name, None)
-    renders[name] = (int(sample_rate), np.asarray(audio, dtype=np.float32))
-    while len(renders) > MAX_RENDERS:
-        renders.pop(next(iter(renders)))
+    return slot  # type: ignore[return-value]

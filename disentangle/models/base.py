@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
+
+if TYPE_CHECKING:  # a plain dataclass, never a module: it adds nothing to the state dict
+    from disentangle.features.spectrogram import Normaliser
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,20 @@ class DisentangleModel(nn.Module, metaclass=ABCMeta):
         self.features = features
         #: label column -> class names; class index i is label_maps[col][i].
         self.label_maps = {k: list(v) for k, v in label_maps.items()}
+        # What a checkpoint carries beside the weights, set by the trainer and
+        # by `disentangle.load_model`; declared here so every reader gets a
+        # typed attribute instead of `getattr(model, ..., default)`. None of
+        # them is a tensor or a module, so the state dict is unchanged.
+        #: maps scaled features to the model's input range (None: identity).
+        self.normaliser: Normaliser | None = None
+        #: evaluation metrics stored in the checkpoint (e.g. "probe_f1").
+        self.report: dict[str, Any] = {}
+        #: per-epoch training metrics.
+        self.history: list[Any] = []
+        #: facts about the checkpoint ("created", "git_commit", "corpus", ...).
+        self.meta: dict[str, Any] = {}
+        #: the file the model was loaded from (None for a model built in memory).
+        self.checkpoint_path: Path | None = None
 
     # --- what the app and evaluation use -------------------------------
     @property

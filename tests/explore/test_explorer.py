@@ -6,10 +6,12 @@ import pytest
 import soundfile as sf
 
 from disentangle.audio.io import AudioError
-from disentangle.explore import actions
+from disentangle.explore import actions, export
 from disentangle.explore.explorer import Explorer
+from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
-from disentangle.explore.session import new_session, parse_click
+from disentangle.explore.refs import Ref, parse_click
+from disentangle.explore.session import Session
 
 PCA = ProjectionParams("pca")
 
@@ -23,7 +25,8 @@ def test_latents_and_maps_come_from_disk_cache(world, explorer, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("recomputed although cached")
     import disentangle.explore.explorer as explorer_mod
-    monkeypatch.setattr(explorer_mod, "encode_all", boom)
+    from disentangle.interface import Interface
+    monkeypatch.setattr(Interface, "encode", boom)
     monkeypatch.setattr(explorer_mod, "fit_projection", boom)
     again = Explorer({"tiny": entry.model}, corpus).build(None, PCA)
     assert np.allclose(again.entry("tiny").latents["timbre"], entry.latents["timbre"])
@@ -31,64 +34,64 @@ def test_latents_and_maps_come_from_disk_cache(world, explorer, monkeypatch):
 
 
 def test_map_figure_filters_and_marks(explorer):
-    s = new_session()
-    s["A"] = "c:4"
-    fig, caption = explorer.map_figure("tiny", "timbre", PCA, "instrument", s, "dynamics", ["ff"])
+    s = Session(a=Ref.corpus(4))
+    fig, caption = map_figure(explorer, "tiny", "timbre", PCA, MapOptions("instrument", "dynamics", ["ff"]), s)
     assert caption.startswith("12 of 36 items shown")
     names = [t.name for t in fig.data]
     assert "mixture means" in names and "selected A" in names
     sel = next(t for t in fig.data if t.name == "selected A")
     assert len(sel.x) == 1
     hover = [h for t in fig.data if t.hovertext is not None for h in t.hovertext]
-    assert any("audio/" in h and "instrument=" in h for h in hover)
-    fig, _ = explorer.map_figure("tiny", "motion", PCA, "pitch", s)  # local space: one point per item
-    assert sum(len(t.x) for t in fig.data if t.name not in ("selected A", "selected B")) == 36
+    assert any("sine_48_ff" in h and "instrument: sine" in h for h in hover)
+    fig, _ = map_figure(explorer, "tiny", "motion", PCA, MapOptions("pitch"), s)  # local space: one point per item
+    assert len(next(t for t in fig.data if t.name == "corpus").x) == 36
     with pytest.raises(ValueError):
-        explorer.map_figure("tiny", "nope", PCA, None, s)
+        map_figure(explorer, "tiny", "nope", PCA, MapOptions(), s)
 
 
 def test_render_point_keeps_true_level(explorer):
-    s = new_session()
-    pp = actions.render_point(explorer, "tiny", "c:0", s)   # sine 48 pp
-    ff = actions.render_point(explorer, "tiny", "c:2", s)   # sine 48 ff
+    s = Session()
+    pp = actions.render_point(explorer, "tiny", Ref.corpus(0), s)   # sine 48 pp
+    ff = actions.render_point(explorer, "tiny", Ref.corpus(2), s)   # sine 48 ff
     rms = lambda a: float(np.sqrt(np.mean(a ** 2)))
     assert rms(ff.original) > 5 * rms(pp.original)  # originals not peak-normalised
     assert pp.clips[0].shape == pp.original.shape == (1920,)
     assert pp.image.size[0] > pp.image.size[1]
-    comp = actions.render_point(explorer, "tiny", "k:timbre:1", s)
+    comp = actions.render_point(explorer, "tiny", Ref.component("timbre", 1), s)
     assert comp.original is None and len(comp.clips) == 1
 
 
 def test_operations(explorer):
-    s = new_session()
+    s = Session()
     with pytest.raises(ValueError, match="select a point"):
         actions.sweep(explorer, "tiny", s, None, "timbre", 0)
-    s["A"] = parse_click("c:3|123")
-    sw = actions.sweep(explorer, "tiny", s, s["A"], "timbre", 1, -1, 1, 9)
+    s.a = parse_click("c:3|123")
+    sw = actions.sweep(explorer, "tiny", s, s.a, "timbre", 1, -1, 1, 9)
     assert len(sw.clips) == 9 and len(sw.tiles) == 9
     gap = int(actions.GAP_SECONDS * sw.sample_rate)
     assert sw.joined().shape == (9 * 1920 + 8 * gap,)
-    assert len(actions.sweep(explorer, "tiny", s, s["A"], "motion", 0, -2, 2, 5, unit="std").clips) == 5
+    assert len(actions.sweep(explorer, "tiny", s, s.a, "motion", 0, -2, 2, 5, unit="std").clips) == 5
     with pytest.raises(ValueError, match="second point"):
         actions.interpolate(explorer, "tiny", s, None)
-    s["B"] = "c:30"
+    s.b = Ref.corpus(30)
     assert len(actions.interpolate(explorer, "tiny", s, "pitch", -1, 2, 4).clips) == 4
     assert actions.swap(explorer, "tiny", s, "timbre").captions[2] == "A with B's timbre"
     targets = actions.class_targets(explorer, "tiny", "timbre")
-    assert "component 0: sine" in targets and "class mean: instrument=saw" in targets
-    assert len(actions.toward(explorer, "tiny", s, "timbre", "class mean: instrument=saw", 1.0).clips) == 5
-    assert len(actions.sample(explorer, "tiny", {"timbre": 0, "pitch": None}, 0.5, 3).clips) == 3
+    assert "sine (mixture mean)" in targets and "saw (average of the corpus)" in targets
+    assert len(actions.toward(explorer, "tiny", s, "timbre", "saw (average of the corpus)", 1.0).clips) == 5
+    sampled = actions.sample(explorer, "tiny", {"timbre": 0, "pitch": None}, 0.5, 3)
+    assert len(sampled.clips) == 3 and "from sine" in sampled.info  # names, not indices
     g = actions.grid(explorer, "tiny", s, "timbre", (0, 1), -1, 1, 3)
     assert len(g.clips) == 9 and g.image.size[0] < 2 * g.image.size[1] + 50
 
 
 def test_upload_encodes_places_and_rejects_bad_files(explorer, world, tmp_path):
     corpus, _ = world
-    s = new_session()
+    s = Session()
     ref, warns = actions.encode_upload(explorer, s, str(corpus.root / "audio/saw_60_ff.wav"), "mine")
-    assert ref == "u:0" and any("clips" in w for w in warns)
-    s["A"] = ref
-    fig, caption = explorer.map_figure("tiny", "timbre", PCA, "instrument", s)
+    assert ref == Ref.user(0) and any("clips" in w for w in warns)
+    s.a = ref
+    fig, caption = map_figure(explorer, "tiny", "timbre", PCA, MapOptions("instrument"), s)
     stars = next(t for t in fig.data if t.name == "your sounds")
     assert list(stars.customdata) == ["u:0"] and "Your sounds" in caption
     assert actions.render_point(explorer, "tiny", ref, s).original is not None
@@ -98,11 +101,11 @@ def test_upload_encodes_places_and_rejects_bad_files(explorer, world, tmp_path):
     for name, reason in (("empty.wav", "empty"), ("text.wav", "readable"), ("silent.wav", "silent")):
         with pytest.raises(AudioError, match=reason):
             actions.encode_upload(explorer, s, str(tmp_path / name))
-    assert len(s["user"]) == 1  # failures add nothing
+    assert len(s.user) == 1  # failures add nothing
 
 
 def test_export_csv(explorer, tmp_path):
-    path = explorer.export_csv("tiny", "timbre", PCA, new_session(), tmp_path / "map.csv")
+    path = export.map_csv(explorer, "tiny", "timbre", PCA, Session(), tmp_path / "map.csv")
     lines = path.read_text().splitlines()
     assert lines[0].startswith("x,y,kind,path,instrument")
     assert sum(",corpus," in ln for ln in lines) == 36 and sum("mixture mean" in ln for ln in lines) == 3

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from disentangle.explore.figures import MapPoints, latent_map, probe_heatmap, spectrogram_image, spectrogram_strip
+from disentangle.explore.figures import (MapPoints, MapStyle, Marks, class_order, label_positions, latent_map,
+                                        palette, probe_heatmap, spectrogram_image, spectrogram_strip)
 
 
 def test_spectrogram_image_orientation_and_strip():
@@ -21,11 +22,10 @@ def test_map_traces_and_refs():
     labels = {"instrument": ["a", "b", "c"] * 10, "pitch": [str(40 + i) for i in range(n)]}
     pts = MapPoints(np.random.default_rng(0).normal(size=(n, 2)), [f"c:{i}" for i in range(n)], labels,
                     [f"item {i}" for i in range(n)], np.array([i % 3 != 2 for i in range(n)]))
-    fig = latent_map(pts, "instrument", components={"xy": np.zeros((2, 2)), "labels": ["a", "b"],
-                                                     "refs": ["k:t:0", "k:t:1"]},
-                     extras=[{"xy": (0, 0), "name": "mine", "ref": "u:0"}], selected={"A": (1.0, 2.0), "B": None})
+    fig = latent_map(pts, "instrument", components=Marks(np.zeros((2, 2)), ["a", "b"], ["k:t:0", "k:t:1"]),
+                     extras=Marks(np.zeros((1, 2)), ["mine"], ["u:0"]), selected={"A": (1.0, 2.0), "B": None})
     names = [t.name for t in fig.data]
-    assert names[:2] == ["a", "b"] and "c" not in names  # filtered class hidden
+    assert names[:3] == ["corpus", "a", "b"] and "c" not in names  # filtered class hidden
     assert {"mixture means", "your sounds", "selected A", "selected B"} <= set(names)
     refs = [r for t in fig.data if t.customdata is not None for r in t.customdata]
     assert "c:0" in refs and "c:2" not in refs and "u:0" in refs and "k:t:1" in refs
@@ -39,3 +39,52 @@ def test_probe_heatmap():
     assert "not evaluated" in probe_heatmap(None).layout.title.text
     fig = probe_heatmap({"timbre": {"instrument": 0.9}, "pitch": {"pitch": 0.7, "instrument": 0.2}})
     assert list(fig.data[0].y) == ["timbre", "pitch"] and list(fig.data[0].x) == ["instrument", "pitch"]
+
+
+def _dynamics_points(n: int = 300) -> MapPoints:
+    labels = {"dynamics": ["pp", "mf", "ff"] * (n // 3)}
+    return MapPoints(np.zeros((n, 2)), [f"c:{i}" for i in range(n)], labels, [""] * n, np.ones(n, dtype=bool))
+
+
+def test_no_class_is_drawn_under_another():
+    """Defect 2: with colour by dynamics, ff (a third) was drawn first, under pp and mf."""
+    fig = latent_map(_dynamics_points(), "dynamics", style=MapStyle(point_size=4, opacity=0.5))
+    corpus = fig.data[0]
+    assert corpus.name == "corpus" and corpus.marker.opacity == 0.5 and corpus.marker.size == 4
+    colours = palette("dynamics", class_order("dynamics", {"pp", "mf", "ff"}))
+    top = list(corpus.marker.color[-60:])  # the last points drawn lie on top
+    assert all(top.count(colours[c]) >= 8 for c in ("pp", "mf", "ff"))
+
+
+def test_ordered_labels_get_ordered_palettes_and_instruments_distinct_colours():
+    """Defect 12: dynamics sorted ff, mf, pp with unrelated hues; instruments repeated colours."""
+    assert class_order("dynamics", {"ff", "pp", "mf"}) == ["pp", "mf", "ff"]
+    assert class_order("pitch", {"100", "21", "60"}) == ["21", "60", "100"]
+    ramp = palette("dynamics", ["pp", "mf", "ff"])
+    brightness = [sum(int(ramp[c][k:k + 2], 16) for k in (1, 3, 5)) for c in ("pp", "mf", "ff")]
+    assert brightness == sorted(brightness)  # viridis: darker -> brighter as it gets louder
+    instruments = palette("instrument", [f"i{k}" for k in range(40)])
+    assert len(set(instruments.values())) == 40
+
+
+def test_pitch_map_keeps_legend_apart_and_few_mean_labels():
+    """Defects 3 and 10: 88 labelled means buried the points; a colour bar sat on the legend."""
+    n = 100
+    pts = MapPoints(np.random.default_rng(1).normal(size=(n, 2)), [f"c:{i}" for i in range(n)],
+                    {"pitch": [str(21 + i % 88) for i in range(n)]}, [""] * n, np.ones(n, dtype=bool))
+    means = Marks(np.random.default_rng(2).normal(size=(88, 2)), [str(21 + k) for k in range(88)],
+                  [f"k:pitch:{k}" for k in range(88)])
+    fig = latent_map(pts, "pitch", components=means)
+    assert fig.data[0].marker.showscale and fig.layout.legend.orientation == "h"
+    assert fig.layout.legend.y < 0 <= fig.data[0].marker.colorbar.x  # legend below, colour bar to the right
+    mean_trace = next(t for t in fig.data if t.name == "mixture means")
+    assert mean_trace.mode == "markers"  # 88 names go to the hover text, not onto the map
+    few = latent_map(pts, "pitch", components=Marks(np.array([[0.0, 0.0], [0.01, 0.0]]), ["trombone", "violin"],
+                                                      ["k:t:0", "k:t:1"]))
+    assert next(t for t in few.data if t.name == "mixture means").mode == "markers+text"
+
+
+def test_nearby_mean_labels_do_not_share_a_position():
+    """Defect 10: "trombone" and "violin" at nearly one spot read as "tromviolin"."""
+    pos = label_positions(np.array([[0.0, 0.0], [0.001, 0.0], [5.0, 5.0]]))
+    assert pos[0] != pos[1]

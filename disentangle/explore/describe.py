@@ -1,0 +1,95 @@
+"""Words for what the explorer shows: item names, label values, references, notes.
+
+Presentation only: the core (`entry`, `explorer`) never formats prose. Names,
+not indices: an item is its file name, a pitch is a note name ("C4"), a
+mixture component is the class it stands for.
+"""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from disentangle.data.schema import Item
+from disentangle.explore.refs import Ref
+from disentangle.explore.session import Session
+
+if TYPE_CHECKING:
+    from disentangle.explore.explorer import Explorer
+    from disentangle.explore.projection import Projection
+
+_NOTES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def note_name(midi: int) -> str:
+    """MIDI note number -> scientific pitch name (60 -> "C4")."""
+    return f"{_NOTES[int(midi) % 12]}{int(midi) // 12 - 1}"
+
+
+def value_text(label: str, value: str) -> str:
+    """A label value as a listener reads it: pitches as note names, unknown as "?"."""
+    if value == "":
+        return "?"
+    if label == "pitch":
+        try:
+            return note_name(int(float(value)))
+        except ValueError:
+            return value
+    return value
+
+
+def item_name(item: Item) -> str:
+    """The file name without folder and extension."""
+    return PurePosixPath(item.path).stem
+
+
+def item_labels(item: Item, labels: list[str]) -> str:
+    """"violin, C4, mf" (unknown values left out)."""
+    return ", ".join(value_text(c, item.label(c)) for c in labels if item.label(c))
+
+
+def hover_text(item: Item, labels: list[str]) -> str:
+    parts = [f"{c}: {value_text(c, item.label(c))}" for c in labels if item.label(c)]
+    return f"<b>{item_name(item)}</b><br>{' · '.join(parts)}"
+
+
+def component_name(ex: "Explorer", model: str, ref: Ref) -> str:
+    """The class a mixture component stands for, e.g. "violin" or "C4"."""
+    entry = ex.entry(model)
+    comps = entry.components(ref.space or "")
+    label = entry.model.space(ref.space or "").label or ""
+    name = comps.labels[ref.index] if ref.index < len(comps.labels) else str(ref.index)
+    return value_text(label, name)
+
+
+def describe_ref(ex: "Explorer", ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
+    """A one-line markdown description of a reference."""
+    if ref is None:
+        return "nothing"
+    if ref.kind == "corpus":
+        if not ref.index < len(ex.corpus.items):
+            return f"corpus item #{ref.index} (not in this corpus)"
+        item = ex.corpus.items[ref.index]
+        return f"**{item_name(item)}** ({item_labels(item, ex.labels) or 'no labels'})"
+    if ref.kind == "user":
+        users = session.user if session is not None else []
+        return f"your sound **{users[ref.index].name}**" if ref.index < len(users) else f"your sound #{ref.index}"
+    model = model or ex.model_names[0]
+    try:
+        name = component_name(ex, model, ref)
+    except (ValueError, KeyError):
+        name = str(ref.index)
+    return f"the mixture mean of **{name}** in {ref.space}"
+
+
+def selection_md(ex: "Explorer", session: Session, model: str | None = None) -> str:
+    return (f"**A:** {describe_ref(ex, session.a, session, model)}  \n"
+            f"**B:** {describe_ref(ex, session.b, session, model)}")
+
+
+def placement_note(proj: "Projection", what: str) -> str:
+    """How points that were not fitted (means, own sounds) are placed on a map."""
+    what = what[0].upper() + what[1:]
+    if proj.placement == "exact":
+        return f"{what} are projected with the fitted PCA."
+    return (f"{what} are placed by averaging the positions of their 10 nearest corpus points in latent "
+            f"space ({proj.params.label().split(' ')[0]} has no transform for new points here).")

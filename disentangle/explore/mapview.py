@@ -1,0 +1,120 @@
+"""The map as the user sees it: corpus points, means, own sounds, A/B, hits, with a caption.
+
+Presentation over the core: reads the `Explorer` and a `Session`, returns a
+plotly figure and a markdown caption.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from disentangle.explore.corpus_match import trained_on
+from disentangle.explore.describe import component_name, hover_text, placement_note, value_text
+from disentangle.explore.explorer import Explorer
+from disentangle.explore.figures import MapPoints, MapStyle, Marks, latent_map
+from disentangle.explore.projection import Projection, ProjectionParams
+from disentangle.explore.refs import Ref
+from disentangle.explore.session import Session
+
+
+@dataclass
+class MapOptions:
+    """What the user chose to see on a map.
+
+    filter_label/filter_values: show only items whose label is one of the
+    values. only: show only these corpus rows (a selection), None for all.
+    highlight: search hits to ring. neighbours: neighbours of A to mark.
+    """
+
+    colour_by: str | None = None
+    filter_label: str | None = None
+    filter_values: list[str] = field(default_factory=list)
+    show_components: bool = True
+    style: MapStyle = field(default_factory=MapStyle)
+    only: list[int] | None = None
+    highlight: list[Ref] = field(default_factory=list)
+    neighbours: list[Ref] = field(default_factory=list)
+
+
+def means_shown(ex: Explorer, model: str) -> tuple[bool, str]:
+    """Whether a model's mixture means belong on maps of this corpus, and why not.
+
+    The means were fitted to the training corpus; on another corpus they all
+    land near the few items closest to them, a pile that says nothing.
+    """
+    trained = trained_on(ex.entry(model).model)
+    if trained is None or trained == ex.corpus.name:
+        return True, ""
+    return False, f"Mixture means hidden: {model} was trained on the {trained!r} corpus, not on this one."
+
+
+def _marks(proj: Projection, vectors: np.ndarray, names: list[str], refs: list[str]) -> Marks:
+    return Marks(proj.transform(vectors) if len(vectors) else np.zeros((0, 2), np.float32), names, refs)
+
+
+def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, opts: MapOptions,
+               session: Session):
+    """The map of one space: (plotly Figure, caption markdown)."""
+    entry = ex.entry(model)
+    proj = ex.projection(model, space, params)
+    items = [ex.corpus.items[r] for r in entry.rows]
+    labels = {c: [i.label(c) for i in items] for c in ex.labels}
+    visible = np.ones(len(items), dtype=bool)
+    if opts.filter_label and opts.filter_values and opts.filter_label in labels:
+        wanted = set(map(str, opts.filter_values))
+        visible &= np.array([v in wanted for v in labels[opts.filter_label]], dtype=bool)
+    if opts.only is not None:
+        keep = {int(r) for r in opts.only}
+        visible &= np.array([int(r) in keep for r in entry.rows], dtype=bool)
+    points = MapPoints(proj.coords, [f"c:{r}" for r in entry.rows], labels,
+                       [hover_text(i, ex.labels) for i in items], visible)
+    notes: list[str] = []
+    components = None
+    if opts.show_components:
+        comps = entry.components(space)
+        shown, why = means_shown(ex, model)
+        if len(comps.means) and shown:
+            label = entry.model.space(space).label or ""
+            components = _marks(proj, comps.means, [value_text(label, n) for n in comps.labels],
+                                [str(r) for r in comps.refs])
+            notes.append(placement_note(proj, "mixture means"))
+        elif len(comps.means):
+            notes.append(why)
+    extras = None
+    if session.user:
+        vecs = np.stack([entry.vector(Ref.user(j), space, session) for j in range(len(session.user))])
+        extras = _marks(proj, vecs, [u.name for u in session.user], [f"u:{j}" for j in range(len(session.user))])
+        notes.append(placement_note(proj, "your sounds"))
+    highlight = _ref_marks(ex, model, space, params, opts.highlight, session)
+    neighbours = _ref_marks(ex, model, space, params, opts.neighbours, session)
+    selected = {slot: ex.point_xy(model, space, params, session.get(slot), session) for slot in ("A", "B")}
+    scope = entry.model.space(space).scope
+    title = f"{model} / {space} ({scope}{', time-averaged' if scope == 'local' else ''}) - {params.label()}"
+    fig = latent_map(points, opts.colour_by, title, components, extras, selected,
+                     uirevision=f"{model}/{space}/{params.key()}", style=opts.style,
+                     highlight=highlight, neighbours=neighbours)
+    timing = "from cache" if proj.from_cache else f"fitted in {proj.seconds:.1f} s"
+    caption = (f"{int(visible.sum())} of {len(items)} items shown; map {timing}."
+               + (f" Explained variance: {', '.join(f'{v:.0%}' for v in proj.explained)}." if proj.explained else "")
+               + (" " + " ".join(notes) if notes else ""))
+    return fig, caption
+
+
+def _ref_marks(ex: Explorer, model: str, space: str, params: ProjectionParams, refs: list[Ref],
+               session: Session) -> Marks | None:
+    from disentangle.explore.describe import describe_ref
+
+    xy, names, texts = [], [], []
+    for ref in refs:
+        p = ex.point_xy(model, space, params, ref, session)
+        if p is not None:
+            xy.append(p)
+            names.append(describe_ref(ex, ref, session, model).replace("**", ""))
+            texts.append(str(ref))
+    return Marks(np.asarray(xy, np.float32).reshape(-1, 2), names, texts) if xy else None
+
+
+def mean_names(ex: Explorer, model: str, space: str) -> list[str]:
+    """The names of a space's mixture means (class names, pitches as notes)."""
+    return [component_name(ex, model, r) for r in ex.entry(model).components(space).refs]
