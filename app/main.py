@@ -366,7 +366,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args.checkpoint:  # named checkpoints always open
         models = matching_models(models, corpus_kind(corpus), say=lambda m: print(m, flush=True))
     params = ProjectionParams(args.projection)
-    explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(console_progress, params)
+    try:
+        explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(
+            console_progress, params, say=lambda m: print(m, file=sys.stderr, flush=True))
+    except ValueError as exc:  # every checkpoint unusable: say why, no traceback
+        raise SystemExit(str(exc)) from None
     demo = build_demo(explorer, args.projection)
     demo.queue(default_concurrency_limit=args.concurrency)
     stop = threading.Event()

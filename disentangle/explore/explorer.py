@@ -34,6 +34,23 @@ def _quiet(_f: float, _t: str) -> None:
     return None
 
 
+def _non_finite_weights(model: DisentangleModel) -> str | None:
+    """Why the model cannot be served (NaN/inf parameters or buffers), or None."""
+    bad = [n for n, t in model.state_dict().items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    return None if not bad else (f"{len(bad)} weight tensor(s) are not finite (first: {bad[0]}); "
+                                 "the checkpoint diverged")
+
+
+def _non_finite_latents(latents: Mapping[str, np.ndarray]) -> str | None:
+    """Why the latents cannot be mapped (NaN/inf values), or None."""
+    for space, z in latents.items():
+        n = int((~np.isfinite(z)).any(axis=tuple(range(1, z.ndim))).sum()) if z.size else 0
+        if n:
+            return f"latents of {space} are not finite for {n} of {len(z)} items"
+    return None
+
+
 class Explorer:
     """Corpus + model entries + projections, shared by all sessions.
 
@@ -52,14 +69,22 @@ class Explorer:
         self.gl_iters = gl_iters
         self.device = device
         self.entries: dict[str, ModelEntry] = {}
+        #: display name -> why the model was left out (e.g. a diverged checkpoint)
+        self.skipped: dict[str, str] = {}
         self._projections: dict[tuple, Projection] = {}
         self._proj_lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
         self.labels = [c for c in MAP_LABELS if any(i.label(c) for i in corpus.items)]
 
     # --- building --------------------------------------------------------
-    def build(self, progress: Progress | None = None, params: ProjectionParams | None = None) -> "Explorer":
-        """Features, latents (cached on disk) and, if `params`, the first map of every model."""
+    def build(self, progress: Progress | None = None, params: ProjectionParams | None = None,
+              say: Callable[[str], None] = print) -> "Explorer":
+        """Features, latents (cached on disk) and, if `params`, the first map of every model.
+
+        A model with non-finite weights or latents (a diverged checkpoint) is left
+        out with one line to `say` and recorded in `skipped`; the others are served.
+        Raises ValueError when no model is left.
+        """
         from disentangle.features.cache import load_features
 
         progress = progress or _quiet
@@ -80,12 +105,20 @@ class Explorer:
             rows = np.array([row_index[i.path] for i in fs.items], dtype=np.int64)
             cache = LatentCache(self.cache_root, model_key(model), fingerprint, cfg.key())
             paths = [i.path for i in fs.items]
-            latents = cache.load(paths, [s.name for s in model.spaces])
-            if latents is None:
+            problem = _non_finite_weights(model)
+            latents = cache.load(paths, [s.name for s in model.spaces]) if problem is None else None
+            if latents is None and problem is None:
                 progress(done, f"encoding {len(paths)} items with {name}")
                 z = interface.encode(x, progress=lambda f, t: progress(done, t))
                 latents = {s: v.numpy().astype(np.float32) for s, v in z.items()}
-                cache.save(paths, latents)
+                if _non_finite_latents(latents) is None:  # never cache what would be skipped
+                    cache.save(paths, latents)
+            if problem is None and latents is not None:
+                problem = _non_finite_latents(latents)
+            if problem is not None:
+                self.skipped[name] = problem
+                say(f"skipping checkpoint {name}: {problem}")
+                continue
             entry = ModelEntry(name, model, interface, self.corpus, cache.folder.name, rows, x, latents, cache,
                                list(getattr(fs, "skipped", [])))
             self.entries[name] = entry
@@ -96,6 +129,9 @@ class Explorer:
             if params is not None and entry.space_names:
                 progress(done, f"{params.label()} map of {name}/{entry.space_names[0]}")
                 self.projection(name, entry.space_names[0], params)
+        if not self.entries:
+            raise ValueError("none of the checkpoints can be served: "
+                             + "; ".join(f"{n}: {p}" for n, p in self.skipped.items()))
         progress(1.0, "ready")
         return self
 
