@@ -13,6 +13,7 @@ each space is, export.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 import time
@@ -22,7 +23,10 @@ import gradio as gr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # ui_handlers beside this file
 
-from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
+from ui_handlers import (ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_UNITS, Handlers,  # noqa: E402
+                         first_or_none, raw_inputs)
+
+from disentangle.explore import validate as v  # noqa: E402
 
 from disentangle.data.kind import corpus_kind  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
@@ -104,11 +108,12 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     colour = gr.Dropdown(labels, value=first_or_none(labels), label="colour by")
                 with gr.Row():
                     method = gr.Radio(list(METHODS), value=method_label, label="projection")
-                    n_neighbors = gr.Slider(2, 100, 15, step=1, label="UMAP n_neighbors")
-                    min_dist = gr.Slider(0.0, 0.99, 0.1, step=0.01, label="UMAP min_dist")
-                    perplexity = gr.Slider(2, 100, 30, step=1, label="t-SNE perplexity")
-                    pc_x = gr.Number(1, precision=0, minimum=1, label="PCA x = PC")
-                    pc_y = gr.Number(2, precision=0, minimum=1, label="PCA y = PC")
+                    # Fixed sets: every value is one fit, cached; any float would be a new 20-35 s fit.
+                    n_neighbors = gr.Dropdown(list(v.N_NEIGHBORS), value=15, label="UMAP n_neighbors")
+                    min_dist = gr.Dropdown(list(v.MIN_DIST), value=0.1, label="UMAP min_dist")
+                    perplexity = gr.Dropdown(list(v.PERPLEXITY), value=30, label="t-SNE perplexity")
+                    pc_x = gr.Number(1, minimum=v.PC.lo, maximum=v.PC.hi, step=1, label="PCA x = PC")
+                    pc_y = gr.Number(2, minimum=v.PC.lo, maximum=v.PC.hi, step=1, label="PCA y = PC")
                 with gr.Row():
                     filter_label = gr.Dropdown([""] + labels, value="", label="filter by")
                     filter_values = gr.Dropdown([], value=[], multiselect=True, label="show only")
@@ -120,8 +125,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
             with gr.Column(scale=2):
                 with gr.Row():
                     slot = gr.Radio(["A", "B"], value="A", label="clicks select", elem_id="click_slot")
-                    autoplay = gr.Dropdown(["reconstruction", "original", "original, then reconstruction"],
-                                           value="reconstruction", label="on click, play")
+                    autoplay = gr.Dropdown(list(AUTOPLAY), value=AUTOPLAY[0], label="on click, play")
                 selection = gr.Markdown(h.selection_md(Session()))
                 swap_btn = gr.Button("swap A and B", size="sm")
                 play = gr.Audio(label="playing", interactive=False, autoplay=True, elem_id="play_audio")
@@ -139,7 +143,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     sw_space = gr.Dropdown(spaces0, value=spaces0[0], label="space")
                     sw_dim = gr.Slider(0, max(explorer.entry(model0).model.space(spaces0[0]).size - 1, 0), 0,
                                        step=1, label="dimension")
-                    sw_unit = gr.Radio(["value", "prior std around A"], value="value", label="values are")
+                    sw_unit = gr.Radio(list(SWEEP_UNITS), value=SWEEP_UNITS[0], label="values are")
                     sw_lo = gr.Number(-1.0, label="from")
                     sw_hi = gr.Number(1.0, label="to")
                     sw_steps = gr.Slider(2, 15, 5, step=1, label="steps")
@@ -176,7 +180,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                 with gr.Row():
                     sa_w = gr.Slider(0, 2, 0.5, step=0.05, label="spread w")
                     sa_n = gr.Slider(1, 12, 4, step=1, label="samples")
-                    sa_seed = gr.Number(0, precision=0, label="seed")
+                    sa_seed = gr.Number(0, minimum=v.SEED.lo, maximum=v.SEED.hi, step=1, label="seed")
                 sa_btn = gr.Button("Sample", variant="primary")
                 sa_out = _strip_outputs("sample")
                 gr.Markdown("**Grid** over two dimensions of one space, around A (a mixture mean if no A).")
@@ -229,7 +233,11 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
         for comp in (space, method, colour, filter_values, show_comp):
             comp.input(**project, api_name=False)
         for comp in (n_neighbors, min_dist, perplexity):
-            comp.release(**project, api_name=False)
+            comp.input(**project, api_name=False)
+        raw_inputs(model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour, filter_label,
+                   filter_values, show_comp, click_box, slot, autoplay, sw_space, sw_dim, sw_unit, sw_lo, sw_hi,
+                   sw_steps, ip_space, ip_lo, ip_hi, ip_steps, sp_space, tw_space, tw_target, tw_alpha, *pickers,
+                   sa_w, sa_n, sa_seed, gr_space, gr_dx, gr_dy, gr_lo, gr_hi, gr_steps, up_name, up_slot, wav_name)
         for comp in (pc_x, pc_y):
             comp.submit(**project, api_name=False)
         filter_label.input(h.filter_changed, filter_label, filter_values, api_name=False).then(
@@ -354,6 +362,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads per process (default 1; 0 = torch's default)")
     args = parser.parse_args(argv)
+    # One line per refused request (user errors); tracebacks only for real failures.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.threads < 0:
         parser.error(f"--threads must be 0 or more, got {args.threads}")
     if args.threads:
@@ -378,7 +388,8 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=explorer.precompute, args=(params, stop), daemon=True).start()
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, js=CLICK_JS, css=CSS, show_error=True)
+        demo.launch(server_name=args.host, server_port=args.port, js=CLICK_JS, css=CSS,
+                    show_error=False)  # gr.Error/Warning texts still show; raw exceptions do not
     finally:
         stop.set()
 

@@ -7,6 +7,9 @@ No logic of its own beyond that conversion: what an action computes lives in
 """
 from __future__ import annotations
 
+import logging
+import os
+import re
 import tempfile
 from functools import wraps
 from pathlib import Path
@@ -17,6 +20,7 @@ import numpy as np
 
 from disentangle.audio.io import AudioError
 from disentangle.explore import actions, export
+from disentangle.explore import validate as v
 from disentangle.explore.describe import selection_md, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
@@ -31,6 +35,30 @@ MAX_SPACES = 6
 ANY = "any (whole prior)"
 ALL_SPACES = "all spaces"
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
+AUTOPLAY = ("reconstruction", "original", "original, then reconstruction")
+SWEEP_UNITS = ("value", "prior std around A")
+log = logging.getLogger("disentangle.app")
+#: An absolute path in a message (e.g. Gradio's upload folder): shown as its last part.
+_PATH = re.compile(r"(?:/[^\s/:'\"]+)+/([^\s/:'\"]+)")
+
+
+def user_message(exc: BaseException) -> str | None:
+    """What to tell the user about `exc`, or None when it is not theirs to fix (a bug).
+
+    Ours are `ValueError`s raised by this app or the `disentangle` package
+    (validation, actions, audio checks); a `ValueError` from inside another
+    library carries that library's wording and is treated as a bug.
+    """
+    if not isinstance(exc, ValueError):
+        return None
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    if not isinstance(exc, (v.UserError, AudioError)) and not module.startswith(("disentangle", "ui_handlers")):
+        return None
+    text = exc.reason if isinstance(exc, AudioError) else str(exc)
+    return _PATH.sub(r"\1", text.strip())[:300]
 
 
 def user_errors(n_outputs: int, message_at: int | None = None) -> Callable:
@@ -38,14 +66,21 @@ def user_errors(n_outputs: int, message_at: int | None = None) -> Callable:
 
     The outputs are left as they were (`gr.skip()`), except the markdown at
     `message_at`, which shows the problem so no stale success text stays.
+    A user error is logged as one line; anything else is a bug, logged with its
+    traceback, and the user is told only that it failed.
     """
     def wrap(fn: Callable) -> Callable:
         @wraps(fn)
         def wrapper(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (ValueError, AudioError, KeyError) as exc:
-                message = str(exc).strip("'\"")
+            except Exception as exc:
+                message = user_message(exc)
+                if message is None:
+                    log.exception("%s failed", fn.__name__)
+                    message = f"{fn.__name__} failed on the server (the error is logged there)"
+                else:
+                    log.info("%s refused: %s", fn.__name__, message)
                 gr.Warning(message)
                 out = [gr.skip() for _ in range(n_outputs)]
                 if message_at is not None:
@@ -75,8 +110,18 @@ class Handlers:
     @staticmethod
     def params(method: str, n_neighbors: float, min_dist: float, perplexity: float,
                pc_x: float, pc_y: float) -> ProjectionParams:
-        return ProjectionParams(METHODS.get(method, method), int(n_neighbors), float(min_dist), float(perplexity),
-                                (int(pc_x), int(pc_y)))
+        return v.projection_params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y, METHODS)
+
+    # --- argument checks (every endpoint argument goes through one) -------------
+    def model(self, model) -> str:
+        return v.choice(model, "model", self.ex.model_names)
+
+    def space(self, model: str, space) -> str:
+        return v.choice(space, "latent space", self.ex.space_names(model))
+
+    def dim(self, model: str, space: str, dim, name: str = "dimension") -> int:
+        size = self.ex.entry(model).model.space(space).size
+        return v.integer(dim, f"{name} of {space}", v.Range(0, size - 1))
 
     def selection_md(self, session: Session, model: str | None = None) -> str:
         return selection_md(self.ex, session, model)
@@ -140,12 +185,20 @@ class Handlers:
                 filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
                 progress=gr.Progress()):
         session = fresh(session)
+        model = self.model(model)
+        space = self.space(model, space)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
+        colour_by = v.choice(colour_by, "colour by", ["", *self.ex.labels]) if colour_by else None
+        filter_label = v.choice(filter_label, "filter by", ["", *self.ex.labels]) if filter_label else None
+        if not isinstance(filter_values, (list, tuple, type(None))) or len(filter_values or []) > 1000:
+            raise v.UserError("show only must be a list of values")
+        values = [v.text(x, "show only") for x in filter_values or []]
+        style = MapStyle(v.number(point_size, "point size", v.POINT_SIZE), v.number(opacity, "opacity", v.OPACITY))
         if not self.ex.has_projection(model, space, params):
             progress(0.1, desc=f"fitting {params.label()} on {len(self.ex.entry(model).rows)} points "
                                "(once; cached on disk)")
-        opts = MapOptions(colour_by or None, filter_label or None, list(filter_values or []), bool(show_components),
-                          MapStyle(float(point_size), float(opacity)), neighbours=list(session.neighbours))
+        opts = MapOptions(colour_by, filter_label, values, v.flag(show_components, "mark mixture means"), style,
+                          neighbours=list(session.neighbours))
         return map_figure(self.ex, model, space, params, opts, session)
 
     # --- click to hear -------------------------------------------------------
@@ -153,11 +206,14 @@ class Handlers:
     def render_point(self, model, click, slot, autoplay, session):
         """A click (or an API call with a reference such as "c:12") -> audio + spectrograms."""
         session = fresh(session)
-        ref = parse_click(click)
+        model = self.model(model)
+        slot = v.choice(slot, "clicks select", ("A", "B"))
+        autoplay = v.choice(autoplay, "on click, play", AUTOPLAY)
+        ref = parse_click(v.text(click, "point reference"))
         if ref is None:
             raise ValueError("click a point on the map first")
         r = actions.render_point(self.ex, model, ref, session)
-        session.select(ref, slot if slot in ("A", "B") else "A")
+        session.select(ref, slot)
         recon = Clip(r.sample_rate, r.clips[0])
         original = None if r.original is None else Clip(r.sample_rate, r.original)
         session.remember(f"{slot}: reconstruction", recon)
@@ -181,20 +237,28 @@ class Handlers:
     @user_errors(6, message_at=4)
     def sweep(self, model, space, dim, lo, hi, steps, unit, session):
         session = fresh(session)
-        r = actions.sweep(self.ex, model, session, session.a, space, int(dim), float(lo), float(hi),
-                          int(steps), "std" if str(unit).startswith("prior") else "value")
+        model = self.model(model)
+        space = self.space(model, space)
+        unit = v.choice(unit, "values are", SWEEP_UNITS)
+        r = actions.sweep(self.ex, model, session, session.a, space, self.dim(model, space, dim),
+                          v.number(lo, "from", v.SWEEP_VALUE), v.number(hi, "to", v.SWEEP_VALUE),
+                          v.integer(steps, "steps", v.STEPS), "std" if unit.startswith("prior") else "value")
         return self._strip_outputs(r, session, "sweep")
 
     @user_errors(6, message_at=4)
     def interpolate(self, model, space, lo, hi, steps, session):
         session = fresh(session)
-        r = actions.interpolate(self.ex, model, session, None if space in (None, "", ALL_SPACES) else space,
-                                float(lo), float(hi), int(steps))
+        model = self.model(model)
+        space = None if space in (None, "", ALL_SPACES) else self.space(model, space)
+        r = actions.interpolate(self.ex, model, session, space, v.number(lo, "alpha from", v.ALPHA),
+                                v.number(hi, "alpha to", v.ALPHA), v.integer(steps, "steps", v.STEPS))
         return self._strip_outputs(r, session, "interpolation")
 
     @user_errors(6, message_at=4)
     def swap(self, model, space, session):
         session = fresh(session)
+        model = self.model(model)
+        space = self.space(model, space)
         return self._strip_outputs(actions.swap(self.ex, model, session, space), session, "swap")
 
     def targets(self, model, space):
@@ -204,26 +268,43 @@ class Handlers:
     @user_errors(6, message_at=4)
     def toward(self, model, space, target, alpha, session):
         session = fresh(session)
+        model = self.model(model)
+        space = self.space(model, space)
         if not target:
             raise ValueError(f"{space} has no mixture means or class averages to move toward")
-        return self._strip_outputs(actions.toward(self.ex, model, session, space, target, float(alpha)),
+        target = v.text(target, "target")
+        alpha = v.number(alpha, "alpha", v.TOWARD_ALPHA)
+        return self._strip_outputs(actions.toward(self.ex, model, session, space, target, alpha),
                                    session, "toward")
 
     @user_errors(6, message_at=4)
     def sample(self, model, w, n, seed, session, *pickers):
         session = fresh(session)
+        model = self.model(model)
         components: dict[str, int | None] = {}
         for space, pick in zip(self.ex.space_names(model), pickers):
-            components[space] = None if pick in (None, "", ANY) else int(str(pick).split(":", 1)[0])
-        return self._strip_outputs(actions.sample(self.ex, model, components, float(w), int(n), int(seed)),
-                                   session, "sample")
+            n_comps = len(self.ex.entry(model).components(space).labels)
+            if pick in (None, "", ANY):
+                components[space] = None
+            elif n_comps == 0:
+                raise v.UserError(f"{space} has no mixture components: choose {ANY!r}")
+            else:
+                components[space] = v.integer(pick, f"component of {space}", v.Range(0, n_comps - 1))
+        w = v.number(w, "spread w", v.SPREAD)
+        n = v.integer(n, "samples", v.SAMPLES)
+        seed = v.integer(seed, "seed", v.SEED)
+        return self._strip_outputs(actions.sample(self.ex, model, components, w, n, seed), session, "sample")
 
     @user_errors(6, message_at=4)
     def grid(self, model, space, dim_x, dim_y, lo, hi, steps, session):
         session = fresh(session)
-        if int(dim_x) == int(dim_y):
+        model = self.model(model)
+        space = self.space(model, space)
+        dims = (self.dim(model, space, dim_x, "dimension across"), self.dim(model, space, dim_y, "dimension down"))
+        if dims[0] == dims[1]:
             raise ValueError("choose two different dimensions for the grid")
-        r = actions.grid(self.ex, model, session, space, (int(dim_x), int(dim_y)), float(lo), float(hi), int(steps))
+        r = actions.grid(self.ex, model, session, space, dims, v.number(lo, "from", v.SWEEP_VALUE),
+                         v.number(hi, "to", v.SWEEP_VALUE), v.integer(steps, "cells per side", v.GRID_STEPS))
         return self._strip_outputs(r, session, "grid")
 
     def play_step(self, panel: str) -> Callable:
@@ -243,10 +324,18 @@ class Handlers:
         Returns (message, play, original, reconstruction, spectrograms, selection, session).
         """
         session = fresh(session)
+        model = self.model(model)
+        use_as = v.choice(use_as, "use it as", ("A", "B", "neither"))
         if not path:
             raise ValueError("upload or record a sound first")
-        shown = (name or "").strip() or upload_name(path)
-        ref, warns = actions.encode_upload(self.ex, session, str(path), shown)
+        path = v.text(path, "upload", 4096)
+        shown = v.text(name, "name", 80).strip() or upload_name(path)
+        if not os.path.isfile(path):  # isfile, unlike Path.is_file, is False for any bad name
+            raise v.UserError("the upload did not arrive on the server: upload it again")
+        try:
+            ref, warns = actions.encode_upload(self.ex, session, path, shown)
+        except AudioError as exc:  # name the user's file, not the server's copy of it
+            raise v.UserError(f"{shown}: {exc.reason}") from None
         for w in warns:
             gr.Warning(w)
         sound = session.user[-1]
@@ -264,6 +353,8 @@ class Handlers:
     @user_errors(1)
     def export_csv(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
         session = fresh(session)
+        model = self.model(model)
+        space = self.space(model, space)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         out = Path(tempfile.mkdtemp(prefix="disentangle-map-")) / f"map_{model}_{space}_{params.method}.csv"
         return str(export.map_csv(self.ex, model, space, params, session, out))
@@ -277,12 +368,29 @@ class Handlers:
         import soundfile as sf
 
         renders = fresh(session).renders
-        if name not in renders:
+        if not isinstance(name, str) or name not in renders:
             raise ValueError("nothing rendered under that name yet: play a point or run an action first")
         clip = renders[name]
         out = Path(tempfile.mkdtemp(prefix="disentangle-wav-")) / f"{safe_name(name)}.wav"
         sf.write(out, to_int16(clip.audio), clip.sample_rate, subtype="PCM_16")
         return str(out)
+
+
+def raw_inputs(*components: gr.components.Component) -> None:
+    """Hand these inputs' payloads to the handlers unconverted.
+
+    Gradio's own conversion turns NaN into "cannot convert float NaN to
+    integer", text into a comparison error, and an unknown choice into an
+    error it logs with a full traceback; the handlers check every argument
+    themselves (`disentangle.explore.validate`), with one clear message and
+    one log line.
+    """
+    for component in components:
+        component.preprocess = _unchanged  # type: ignore[method-assign]
+
+
+def _unchanged(payload: Any) -> Any:
+    return payload
 
 
 def safe_name(text: str) -> str:

@@ -30,7 +30,7 @@ def test_render_point_outputs_int16_and_selects(handlers):
     with pytest.warns(UserWarning, match="not a point reference"):
         out = handlers.render_point("tiny", "<script>", "A", "reconstruction", s)
     assert "not a point reference" in out[4] and all(isinstance(o, dict) for o in out[:4])  # outputs kept
-    with pytest.warns(UserWarning, match="unknown model"):
+    with pytest.warns(UserWarning, match="model must be one of .tiny.; got .nope.$"):
         handlers.render_point("nope", "c:1", "A", "reconstruction", s)
 
 
