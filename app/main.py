@@ -215,7 +215,10 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
 
         proj_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour,
                    filter_label, filter_values, show_comp, state]
-        project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption])
+        # Maps get their own single worker: a slow fit queues other map requests,
+        # never the clicks, sweeps and samples (which use the default workers).
+        maps = dict(concurrency_id="maps", concurrency_limit=1)
+        project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption], **maps)
         model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report]
 
         demo.load(h.model_changed, [model, state], model_outs, api_name=False).then(
@@ -276,7 +279,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                      [up_msg, play, original, recon, spec, selection, state],
                      api_name="encode_audio").then(**project, api_name=False)
         csv_btn.click(h.export_csv, [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, state],
-                      csv_file, api_name="export_csv")
+                      csv_file, api_name="export_csv", **maps)
         wav_btn.click(h.export_wav, [wav_name, state], wav_file, api_name="export_wav")
         wav_name.focus(h.render_names, state, wav_name, api_name=False)
     return demo

@@ -19,6 +19,7 @@ import torch
 from disentangle.data.schema import LABELS, Corpus
 from disentangle.explore.cache import LatentCache, model_key
 from disentangle.explore.entry import ModelEntry
+from disentangle.explore.memo import LRU
 from disentangle.explore.projection import Projection, ProjectionParams, fit_projection
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
@@ -26,12 +27,42 @@ from disentangle.interface import Interface
 from disentangle.models.base import DisentangleModel
 
 Progress = Callable[[float, str], None]
+#: Maps kept in memory (LRU) and per model cache folder on disk (least recently used
+#: deleted first). The parameters come from fixed sets, so these bound a finite space.
+MAX_MAPS_IN_MEMORY = 48
+MAX_MAPS_ON_DISK = 64
 #: Label columns a map can be coloured, filtered and searched by (when the corpus has them).
 MAP_LABELS = (*LABELS, "source")
 
 
 def _quiet(_f: float, _t: str) -> None:
     return None
+
+
+def touch(stem: Path) -> None:
+    """Mark a stored map as just used (its files' mtime orders `prune_maps`)."""
+    for suffix in (".npy", ".json"):
+        try:
+            stem.with_suffix(suffix).touch(exist_ok=True)
+        except OSError:
+            pass
+
+
+def prune_maps(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` most recently used stored maps of `folder`; return the stems deleted."""
+    def used(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:  # deleted meanwhile by another process
+            return 0.0
+
+    stems = sorted(folder.glob("proj_*.npy"), key=used, reverse=True)
+    gone = []
+    for npy in stems[keep:]:
+        for suffix in (".npy", ".json"):
+            npy.with_suffix(suffix).unlink(missing_ok=True)
+        gone.append(npy.with_suffix(""))
+    return gone
 
 
 def _non_finite_weights(model: DisentangleModel) -> str | None:
@@ -71,9 +102,12 @@ class Explorer:
         self.entries: dict[str, ModelEntry] = {}
         #: display name -> why the model was left out (e.g. a diverged checkpoint)
         self.skipped: dict[str, str] = {}
-        self._projections: dict[tuple, Projection] = {}
+        self._projections: LRU[Projection] = LRU(MAX_MAPS_IN_MEMORY)
         self._proj_lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
+        # One fit (t-SNE/UMAP, 5-35 s) at a time, on one thread: a flood of map
+        # requests queues here instead of taking every core from the clicks.
+        self._fit_slot = threading.Lock()
         self.labels = [c for c in MAP_LABELS if any(i.label(c) for i in corpus.items)]
 
     # --- building --------------------------------------------------------
@@ -174,27 +208,41 @@ class Explorer:
         entry = self.entry(model)
         entry.check_space(space)
         mem_key = (model, space, params.key())
-        with self._proj_lock:  # a short global lock; fitting holds only this map's own lock
-            proj = self._projections.get(mem_key)
-            if proj is not None:
-                return proj
-            key_lock = self._key_locks.setdefault(mem_key, threading.Lock())
-        with key_lock:
-            proj = self._projections.get(mem_key)
-            if proj is not None:
-                return proj
-            stem = entry.cache.projection_stem(space, params.key())
-            proj = Projection.load(stem, entry.flat[space])
-            if proj is None:
-                proj = fit_projection(entry.flat[space], params)
-                proj.save(stem)
-            with self._proj_lock:
-                self._projections[mem_key] = proj
+        proj = self._projections.get(mem_key)
+        if proj is not None:
             return proj
+        with self._proj_lock:  # a short global lock; fitting holds only this map's own lock
+            key_lock = self._key_locks.setdefault(mem_key, threading.Lock())
+        try:
+            with key_lock:
+                proj = self._projections.get(mem_key)
+                if proj is not None:
+                    return proj
+                stem = entry.cache.projection_stem(space, params.key())
+                proj = Projection.load(stem, entry.flat[space])
+                if proj is not None:
+                    touch(stem)
+                else:
+                    proj = self._fit(entry.flat[space], params)
+                    proj.save(stem)
+                    prune_maps(stem.parent, MAX_MAPS_ON_DISK)
+                self._projections.put(mem_key, proj)
+                return proj
+        finally:
+            with self._proj_lock:
+                self._key_locks.pop(mem_key, None)
+
+    def _fit(self, x: np.ndarray, params: ProjectionParams) -> Projection:
+        if params.method == "pca":  # milliseconds: never waits behind a slow fit
+            return fit_projection(x, params)
+        from threadpoolctl import threadpool_limits
+
+        with self._fit_slot, threadpool_limits(1):
+            return fit_projection(x, params)
 
     def has_projection(self, model: str, space: str, params: ProjectionParams) -> bool:
         """True when the map is in memory or on disk (no fitting needed)."""
-        if (model, space, params.key()) in self._projections:
+        if self._projections.get((model, space, params.key())) is not None:
             return True
         return self.entry(model).cache.projection_stem(space, params.key()).with_suffix(".npy").is_file()
 

@@ -109,3 +109,66 @@ def test_export_csv(explorer, tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0].startswith("x,y,kind,path,instrument")
     assert sum(",corpus," in ln for ln in lines) == 36 and sum("mixture mean" in ln for ln in lines) == 3
+
+
+def test_maps_are_bounded_in_memory_and_on_disk(world, explorer, tmp_path, monkeypatch):
+    """Each new map is one entry of an LRU in memory and one file pair on disk; the
+    least recently used go first, and a reused map is refreshed."""
+    import disentangle.explore.explorer as explorer_mod
+
+    corpus, _ = world
+    monkeypatch.setattr(explorer_mod, "MAX_MAPS_ON_DISK", 3)
+    ex = Explorer({"tiny": explorer.entry("tiny").model}, corpus, cache_root=tmp_path).build(None, PCA)
+    ex._projections = explorer_mod.LRU(2)
+    folder = ex.entry("tiny").cache.folder
+    params = [ProjectionParams("pca", pcs=(1, k)) for k in (2, 3)] + [ProjectionParams("pca", pcs=(2, 3))]
+    for p in params:
+        ex.projection("tiny", "timbre", p)
+    assert len(ex._projections) == 2 and len(list(folder.glob("proj_*.npy"))) == 3
+    assert not ex._key_locks  # no lock per key kept forever
+    ex.projection("tiny", "timbre", params[0])        # from disk: now the most recent
+    ex.projection("tiny", "timbre", ProjectionParams("pca", pcs=(1, 1)))
+    kept = {p.stem for p in folder.glob("proj_*.npy")}
+    assert f"proj_timbre_{params[0].key()}" in kept and len(kept) == 3
+    assert not (folder / f"proj_timbre_{params[1].key()}.json").exists()  # pairs go together
+
+
+def test_fits_take_one_slot_and_one_thread(world, explorer, monkeypatch):
+    """Slow fits run one at a time (clicks keep the other cores); PCA never waits."""
+    import threading
+    import time
+
+    import disentangle.explore.explorer as explorer_mod
+    from threadpoolctl import threadpool_info
+
+    corpus, _ = world
+    ex = Explorer({"tiny": explorer.entry("tiny").model}, corpus).build(None, PCA)
+    active, peak, threads = [0], [0], []
+    lock = threading.Lock()
+    real = explorer_mod.fit_projection
+
+    def slow_fit(x, params):
+        if params.method == "pca":
+            return real(x, params)
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        threads.append(max((i.get("num_threads", 1) for i in threadpool_info()), default=1))
+        time.sleep(0.2)
+        with lock:
+            active[0] -= 1
+        return real(x, ProjectionParams("pca"))
+
+    monkeypatch.setattr(explorer_mod, "fit_projection", slow_fit)
+    monkeypatch.setattr(explorer_mod.Projection, "save", lambda self, stem: None)
+    jobs = [threading.Thread(target=ex.projection, args=("tiny", "timbre", ProjectionParams("tsne", perplexity=p)))
+            for p in (5, 10, 20)]
+    for j in jobs:
+        j.start()
+    time.sleep(0.05)
+    t0 = time.perf_counter()
+    ex.projection("tiny", "pitch", ProjectionParams("pca", pcs=(1, 2), seed=1))  # not behind the fits
+    assert time.perf_counter() - t0 < 0.15
+    for j in jobs:
+        j.join()
+    assert peak[0] == 1 and threads and max(threads) == 1
