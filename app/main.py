@@ -27,6 +27,7 @@ from ui_handlers import (ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_U
                          first_or_none, raw_inputs)
 
 from disentangle.explore import validate as v  # noqa: E402
+from disentangle.explore.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, MAX_UPLOAD_SECONDS  # noqa: E402
 
 from disentangle.data.kind import corpus_kind  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
@@ -35,6 +36,15 @@ from disentangle.explore.projection import ProjectionParams  # noqa: E402
 from disentangle.explore.session import Session  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+#: Gradio's temporary files (uploads, every rendered clip and image) older than an
+#: hour are deleted every 10 minutes: the folder grew ~65 MB per round of clicks.
+DELETE_CACHE = (600, 3600)
+
+
+def launch_options(host: str, port: int | None) -> dict:
+    """Keyword arguments of `demo.launch` (besides js and css)."""
+    return dict(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES,
+                show_error=False)  # gr.Error/Warning texts still show; raw exceptions do not
 
 # The click bridge: a gr.Plot has no click event, so listen to Plotly's own
 # `plotly_click`, write "<ref>|<time>" into a hidden textbox and fire `input`
@@ -95,7 +105,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
     labels = explorer.labels
     method_label = {v: k for k, v in METHODS.items()}[default_method]
 
-    with gr.Blocks(title="disentangle explorer") as demo:
+    with gr.Blocks(title="disentangle explorer", delete_cache=DELETE_CACHE) as demo:
         state = gr.State(Session())
         gr.Markdown(f"# disentangle explorer\nCorpus **{explorer.corpus.name}** ({len(explorer.corpus)} items), "
                     f"{len(models)} model(s). Click a point to hear the model's rendering; pick A and B to "
@@ -195,7 +205,9 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                 gr_out = _strip_outputs("grid")
             with gr.Tab("Your sound"):
                 with gr.Row():
-                    upload = gr.Audio(sources=["upload", "microphone"], type="filepath", label="upload or record")
+                    upload = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                      label=f"upload or record (at most {MAX_UPLOAD_MB} MB; "
+                                            f"the first {MAX_UPLOAD_SECONDS:.0f} s are used)")
                     with gr.Column():
                         up_name = gr.Textbox(label="name (optional)")
                         up_slot = gr.Radio(["A", "B", "neither"], value="A", label="use it as")
@@ -391,8 +403,7 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=explorer.precompute, args=(params, stop), daemon=True).start()
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, js=CLICK_JS, css=CSS,
-                    show_error=False)  # gr.Error/Warning texts still show; raw exceptions do not
+        demo.launch(js=CLICK_JS, css=CSS, **launch_options(args.host, args.port))
     finally:
         stop.set()
 

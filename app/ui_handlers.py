@@ -356,7 +356,7 @@ class Handlers:
         model = self.model(model)
         space = self.space(model, space)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
-        out = Path(tempfile.mkdtemp(prefix="disentangle-map-")) / f"map_{model}_{space}_{params.method}.csv"
+        out = export_dir() / f"map_{safe_name(model)}_{safe_name(space)}_{params.method}.csv"
         return str(export.map_csv(self.ex, model, space, params, session, out))
 
     def render_names(self, session):
@@ -371,9 +371,31 @@ class Handlers:
         if not isinstance(name, str) or name not in renders:
             raise ValueError("nothing rendered under that name yet: play a point or run an action first")
         clip = renders[name]
-        out = Path(tempfile.mkdtemp(prefix="disentangle-wav-")) / f"{safe_name(name)}.wav"
+        out = export_dir() / f"{safe_name(name)}.wav"
         sf.write(out, to_int16(clip.audio), clip.sample_rate, subtype="PCM_16")
         return str(out)
+
+
+#: Exports are written under one folder; those older than an hour are deleted.
+EXPORTS = Path(tempfile.gettempdir()) / "disentangle-exports"
+EXPORT_MAX_AGE_S = 3600
+
+
+def export_dir() -> Path:
+    """A fresh folder for one export (Gradio copies the file into its own cache);
+    earlier exports past EXPORT_MAX_AGE_S are removed on the way."""
+    import shutil
+    import time
+
+    EXPORTS.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in EXPORTS.iterdir():
+        try:
+            if now - old.stat().st_mtime > EXPORT_MAX_AGE_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+    return Path(tempfile.mkdtemp(dir=EXPORTS))
 
 
 def raw_inputs(*components: gr.components.Component) -> None:

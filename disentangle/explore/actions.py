@@ -9,6 +9,7 @@ them into a warning.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -21,12 +22,11 @@ from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import spectrogram_image, spectrogram_strip
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
+from disentangle.explore.uploads import MAX_UPLOAD_SECONDS
 from disentangle.interface import Latents
 
 #: Silence between the steps of an "all steps" clip, in seconds.
 GAP_SECONDS = 0.08
-#: Longest upload accepted, in seconds (only the first clip length is used anyway).
-MAX_UPLOAD_SECONDS = 60.0
 
 
 @dataclass
@@ -232,22 +232,16 @@ def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = 
     """
     from pathlib import Path
 
-    import soundfile as sf
-
     from disentangle.audio.io import AudioError, load_audio
+    from disentangle.explore.uploads import check_upload
 
-    warnings_out: list[str] = []
     iface = next(iter(ex.entries.values())).interface
     p = Path(path)
     shown = name or p.stem
-    try:
-        info = sf.info(str(p))
-        if info.frames / max(info.samplerate, 1) > MAX_UPLOAD_SECONDS:
-            warnings_out.append(f"{shown} is {info.frames / info.samplerate:.0f} s long; "
-                                f"only the first {MAX_UPLOAD_SECONDS:.0f} s are read")
-    except Exception:
-        pass  # load_audio below gives the precise reason (or decodes it via librosa)
-    audio = load_audio(p, iface.sample_rate, max_seconds=MAX_UPLOAD_SECONDS)
+    warnings_out = check_upload(p, shown)  # from the header, before decoding anything
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # load_audio's "only the first 60 s" names the server's path
+        audio = load_audio(p, iface.sample_rate, max_seconds=MAX_UPLOAD_SECONDS)
     clip = iface.prepare(audio)
     if float(np.max(np.abs(clip))) < 1e-4:
         raise AudioError(p, "is (nearly) silent after trimming; record or upload a louder sound")
