@@ -39,11 +39,17 @@ REPO = Path(__file__).resolve().parents[1]
 #: Gradio's temporary files (uploads, every rendered clip and image) older than an
 #: hour are deleted every 10 minutes: the folder grew ~65 MB per round of clicks.
 DELETE_CACHE = (600, 3600)
+#: A session's state is dropped after this long without a change (API clients never
+#: "close" a session, so without it their state stayed until 10,000 sessions).
+SESSION_TTL_S = 900
+#: Sessions whose state is kept at once; past it the oldest are dropped.
+MAX_LIVE_SESSIONS = 200
 
 
 def launch_options(host: str, port: int | None) -> dict:
     """Keyword arguments of `demo.launch` (besides js and css)."""
     return dict(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES,
+                state_session_capacity=MAX_LIVE_SESSIONS,
                 show_error=False)  # gr.Error/Warning texts still show; raw exceptions do not
 
 # The click bridge: a gr.Plot has no click event, so listen to Plotly's own
@@ -96,7 +102,7 @@ def _strip_outputs(prefix: str):
     return image, gallery, all_audio, step_audio, info
 
 
-def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
+def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: float = SESSION_TTL_S) -> gr.Blocks:
     """The explorer UI over a built `Explorer` (shared read-only by all sessions)."""
     h = Handlers(explorer, default_method)
     models = explorer.model_names
@@ -106,7 +112,14 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
     method_label = {v: k for k, v in METHODS.items()}[default_method]
 
     with gr.Blocks(title="disentangle explorer", delete_cache=DELETE_CACHE) as demo:
-        state = gr.State(Session())
+        state = gr.State(Session(), time_to_live=session_ttl_s)
+
+        def forget(request: gr.Request) -> None:
+            """A closed tab's state would otherwise be kept an hour (Gradio's default)."""
+            holder = getattr(getattr(demo, "server_app", None), "state_holder", None)
+            if holder is not None and request is not None and request.session_hash:
+                holder.delete_state(request.session_hash)
+        demo.unload(forget)
         gr.Markdown(f"# disentangle explorer\nCorpus **{explorer.corpus.name}** ({len(explorer.corpus)} items), "
                     f"{len(models)} model(s). Click a point to hear the model's rendering; pick A and B to "
                     "interpolate and swap; the tabs below the map do the rest.")
@@ -374,6 +387,8 @@ def main(argv: list[str] | None = None) -> None:
     # the other event for the cores. On the idle 2-core machine a click took
     # p50 80 ms with one thread against 127 ms with torch's default (3 runs of
     # 200 clicks each, alternating); --concurrency events still use the cores.
+    parser.add_argument("--session-ttl", type=float, default=SESSION_TTL_S,
+                        help=f"seconds a session's state is kept without a change (default {SESSION_TTL_S})")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads per process (default 1; 0 = torch's default)")
     args = parser.parse_args(argv)
@@ -396,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
             console_progress, params, say=lambda m: print(m, file=sys.stderr, flush=True))
     except ValueError as exc:  # every checkpoint unusable: say why, no traceback
         raise SystemExit(str(exc)) from None
-    demo = build_demo(explorer, args.projection)
+    demo = build_demo(explorer, args.projection, session_ttl_s=args.session_ttl)
     demo.queue(default_concurrency_limit=args.concurrency)
     stop = threading.Event()
     if not args.no_precompute:

@@ -128,10 +128,10 @@ class Handlers:
 
     def _strip_outputs(self, r: actions.Rendering, session: Session, panel: str):
         """(strip image, gallery items, all-steps audio, first-step audio, info, session)."""
-        session.steps[panel] = [Clip(r.sample_rate, c) for c in r.clips]
-        session.remember(f"{panel} (all steps)", Clip(r.sample_rate, r.joined()))
         for cap, clip in zip(r.captions, r.clips):
             session.remember(f"{panel}: {cap}", Clip(r.sample_rate, clip))
+        session.remember(f"{panel} (all steps)", Clip(r.sample_rate, r.joined()))
+        session.set_steps(panel, [Clip(r.sample_rate, c) for c in r.clips])
         gallery = [(tile, cap) for tile, cap in zip(r.tiles, r.captions)]
         return (r.image, gallery, audio_out(Clip(r.sample_rate, r.joined())),
                 audio_out(Clip(r.sample_rate, r.clips[0])), r.info, session)

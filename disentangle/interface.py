@@ -351,5 +351,7 @@ def pooled(z: Tensor) -> Tensor:
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
-    """Float audio in [-1, 1] -> int16 at its true level (clipped only beyond +-1)."""
+    """Float audio in [-1, 1] -> int16 at its true level (clipped only beyond +-1); int16 stays as it is."""
+    if isinstance(audio, np.ndarray) and audio.dtype == np.int16:
+        return audio
     return (np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0) * 32767.0).astype(np.int16)

@@ -68,12 +68,13 @@ def stand_in_checkpoint(config: str, corpus, out: Path) -> Path:
     return save_checkpoint(out, model, Normaliser.fit(fs.x, rc.features), report={})
 
 
-def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log: Path) -> tuple:
-    """(process, url, seconds until the server answered)."""
+def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log: Path,
+              extra: tuple[str, ...] = ()) -> tuple:
+    """(process, url, seconds until the server answered); `extra`: more app options."""
     port = _free_port()
     cmd = [sys.executable, str(REPO / "app" / "main.py"), "--checkpoint", *checkpoints, "--data", data,
            "--host", "127.0.0.1", "--port", str(port), "--cache", str(cache), "--gl-iters", str(gl_iters),
-           "--no-precompute"]
+           "--no-precompute", *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=REPO,
                             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})

@@ -23,6 +23,9 @@ from disentangle.explore.session import Session, UserSound
 from disentangle.interface import Interface, Latents, pooled
 from disentangle.models.base import DisentangleModel
 
+#: Bytes each of a model's render and clip memos may hold.
+MEMO_BYTES = 32 * 1024 * 1024
+
 
 @dataclass
 class Components:
@@ -66,9 +69,10 @@ class ModelEntry:
         self.flat = {s: pooled(torch.from_numpy(v)).numpy() for s, v in latents.items()}
         self.row_of = {int(r): i for i, r in enumerate(rows)}
         self.skipped = list(skipped or [])
-        self._renders: LRU[Render] = LRU(1024)
-        self._clips: LRU[np.ndarray] = LRU(4096)
-        self._users: LRU[tuple[torch.Tensor, Latents]] = LRU(256)
+        # Bounded in bytes too: 4,096 one-second clips alone were ~360 MB.
+        self._renders: LRU[Render] = LRU(1024, max_bytes=MEMO_BYTES)
+        self._clips: LRU[np.ndarray] = LRU(4096, max_bytes=MEMO_BYTES)
+        self._users: LRU[tuple[torch.Tensor, Latents]] = LRU(256, max_bytes=MEMO_BYTES // 4)
 
     # --- descriptions ------------------------------------------------------
     @property

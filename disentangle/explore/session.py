@@ -16,14 +16,23 @@ from disentangle.explore.refs import Ref
 Slot = Literal["A", "B"]
 #: How many rendered clips a session keeps for export (the newest win).
 MAX_RENDERS = 24
+#: Bytes of audio a session keeps (renders, strip steps, own sounds): past it the
+#: oldest renders go, then the steps of other panels. Clips are kept as int16.
+MAX_SESSION_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
 class Clip:
-    """Mono float32 audio (N,) at `sample_rate`."""
+    """Mono audio (N,) at `sample_rate`: float32 in [-1, 1], or int16 once kept in a session."""
 
     sample_rate: int
     audio: np.ndarray
+
+    def compact(self) -> "Clip":
+        """The same clip as int16 (half the bytes of float32; what playback sends anyway)."""
+        from disentangle.interface import to_int16
+
+        return Clip(int(self.sample_rate), to_int16(self.audio))
 
 
 @dataclass
@@ -83,9 +92,29 @@ class Session:
     def remember(self, name: str, clip: Clip) -> None:
         """Keep a rendered clip for WAV export, dropping the oldest beyond MAX_RENDERS."""
         self.renders.pop(name, None)
-        self.renders[name] = Clip(int(clip.sample_rate), np.asarray(clip.audio, dtype=np.float32))
+        self.renders[name] = clip.compact()
         while len(self.renders) > MAX_RENDERS:
             self.renders.pop(next(iter(self.renders)))
+        self._fit_budget()
+
+    def set_steps(self, panel: str, clips: list[Clip]) -> None:
+        """The clips of `panel`'s last strip (compacted; the newest panel is kept longest)."""
+        self.steps.pop(panel, None)
+        self.steps[panel] = [c.compact() for c in clips]
+        self._fit_budget()
+
+    def nbytes(self) -> int:
+        """Bytes of audio held: renders, strip steps and own sounds."""
+        return (sum(c.audio.nbytes for c in self.renders.values())
+                + sum(c.audio.nbytes for clips in self.steps.values() for c in clips)
+                + sum(u.clip.nbytes for u in self.user))
+
+    def _fit_budget(self) -> None:
+        """Drop the oldest renders, then older panels' steps, until within MAX_SESSION_BYTES."""
+        while self.nbytes() > MAX_SESSION_BYTES and len(self.renders) > 1:
+            self.renders.pop(next(iter(self.renders)))
+        while self.nbytes() > MAX_SESSION_BYTES and len(self.steps) > 1:
+            self.steps.pop(next(iter(self.steps)))
 
 
 def _slot(slot: str) -> Slot:

@@ -24,3 +24,13 @@ def test_old_exports_are_removed(tmp_path, monkeypatch):
     os.utime(first, (0, 0))
     second = ui_handlers.export_dir()
     assert not first.exists() and second.exists()
+
+
+def test_session_state_expires_and_live_sessions_are_capped(explorer):
+    import gradio as gr
+    from main import MAX_LIVE_SESSIONS, build_demo, launch_options
+
+    demo = build_demo(explorer, "pca", session_ttl_s=30)
+    states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]
+    assert states and all(s.time_to_live == 30 for s in states)
+    assert launch_options("127.0.0.1", None)["state_session_capacity"] == MAX_LIVE_SESSIONS
