@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # ui_handlers beside t
 
 from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
 
+from disentangle.checkpoint import CheckpointError  # noqa: E402
+from disentangle.explore.corpora import open_data  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
 from disentangle.explore.explorer import Explorer  # noqa: E402
 from disentangle.explore.projection import ProjectionParams  # noqa: E402
@@ -300,38 +302,18 @@ def load_models(specs: list[str] | None) -> dict:
     return models
 
 
-def open_data(path: str):
-    """The corpus at `path`; the default notes corpus is rendered if missing."""
-    from disentangle.data.schema import load_corpus
-
-    folder = Path(path)
-    if (folder / "metadata.csv").is_file():
-        return load_corpus(folder)
-    try:
-        from disentangle.data.loaders import open_corpus
-
-        if folder.exists() or not str(path).startswith(("data/", str(REPO / "data"))):
-            return open_corpus(path)
-    except ImportError:
-        pass
-    from disentangle.data.notes import build_notes_corpus
-    from disentangle.data.phrases import build_phrases_corpus
-
-    kind, build = (("phrases", build_phrases_corpus) if folder.name == "phrases"
-                   else ("notes", build_notes_corpus))
-    print(f"{folder} has no corpus yet: rendering the {kind} corpus there (once)...", flush=True)
-    return build(folder, progress=True)
-
-
 def console_progress(fraction: float, text: str) -> None:
     print(f"[{fraction:4.0%}] {text}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="app/main.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", nargs="+", action="extend", help="checkpoint names or paths "
                         "(default: every checkpoints/*.pt)")
     parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder (default data/notes)")
+    parser.add_argument("--build", action="store_true", help="render a missing built-in corpus "
+                        "(data/notes is rendered without asking)")
     parser.add_argument("--host", default=None, help="server address (default 127.0.0.1, "
                         "or $GRADIO_SERVER_NAME)")
     parser.add_argument("--port", type=int, default=None)
@@ -360,12 +342,16 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
-    models = load_models(args.checkpoint)
-    corpus = open_data(args.data)
-    if not args.checkpoint:  # named checkpoints always open
-        models = matching_models(models, corpus.name, say=lambda m: print(m, flush=True))
-    params = ProjectionParams(args.projection)
-    explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(console_progress, params)
+    try:
+        corpus = open_data(args.data, build=args.build, say=lambda m: print(m, flush=True))
+        models = load_models(args.checkpoint)
+        if not args.checkpoint:  # named checkpoints always open
+            models = matching_models(models, corpus.name, say=lambda m: print(m, flush=True))
+        params = ProjectionParams(args.projection)
+        explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(
+            console_progress, params)
+    except (OSError, ValueError, CheckpointError) as exc:  # bad paths and files: one line, no traceback
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
     demo = build_demo(explorer, args.projection)
     demo.queue(default_concurrency_limit=args.concurrency)
     stop = threading.Event()
