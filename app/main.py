@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # ui_handlers beside t
 
 from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
 
+from disentangle.explore.describe import corpus_summary  # noqa: E402
 from disentangle.checkpoint import CheckpointError  # noqa: E402
 from disentangle.explore.corpora import open_data  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
@@ -33,36 +34,8 @@ from disentangle.explore.session import Session  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The click bridge: a gr.Plot has no click event, so listen to Plotly's own
-# `plotly_click`, write "<ref>|<time>" into a hidden textbox and fire `input`
-# (Python listens with `.change`). Gradio may rebuild the plot's DOM, hence
-# the observer. The selection ring moves at once, before the server answers.
-CLICK_JS = """
-() => {
-  const attach = () => {
-    const gd = document.querySelector('#latent_map .js-plotly-plot');
-    if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
-    gd.__bridged = true;
-    gd.on('plotly_click', (ev) => {
-      const p = ev && ev.points && ev.points[0];
-      if (!p || p.customdata === undefined || p.customdata === null) return;
-      const ref = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
-      const box = document.querySelector('#click_box textarea, #click_box input');
-      if (!box) return;
-      box.value = String(ref) + '|' + Date.now();
-      box.dispatchEvent(new Event('input', {bubbles: true}));
-      const checked = document.querySelector('#click_slot input:checked');
-      const slot = checked ? checked.value : 'A';
-      const idx = (gd.data || []).findIndex(t => t.name === 'selected ' + slot);
-      if (idx >= 0 && window.Plotly) {
-        window.Plotly.restyle(gd, {x: [[p.x]], y: [[p.y]], text: [[slot]]}, [idx]);
-      }
-    });
-  };
-  new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
-  setInterval(attach, 1000);
-}
-"""
+# The browser side (click bridge, one sound at a time, keyboard) lives in bridge.js.
+BRIDGE_JS = (Path(__file__).resolve().parent / "bridge.js").read_text()
 
 CSS = """
 #latent_map {min-height: 560px}
@@ -71,16 +44,15 @@ CSS = """
 
 
 def _strip_outputs(prefix: str):
-    """The outputs every strip-producing tab has: image, gallery, all-steps audio, step audio, info."""
-    image = gr.Image(label=f"{prefix}: spectrograms", type="pil", interactive=False, elem_classes="strip",
-                     height=220, format="jpeg")
-    gallery = gr.Gallery(label="steps (click one to hear it)", columns=9, height=180, object_fit="contain",
-                         allow_preview=False, format="jpeg")
+    """What every strip-producing tab shows: the spectrogram figure, a step picker, the all-steps
+    player (the only one that starts by itself), the picked step's player, and a caption."""
+    figure = gr.Plot(label=f"{prefix}: decoded spectrograms")
+    step = gr.Radio([], label="play one step", elem_classes="steps")
     with gr.Row():
         all_audio = gr.Audio(label="all steps, one after another", interactive=False, autoplay=True)
-        step_audio = gr.Audio(label="selected step", interactive=False, autoplay=True)
+        step_audio = gr.Audio(label="picked step", interactive=False, autoplay=True)
     info = gr.Markdown()
-    return image, gallery, all_audio, step_audio, info
+    return figure, step, all_audio, step_audio, info
 
 
 def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
@@ -94,9 +66,9 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
 
     with gr.Blocks(title="disentangle explorer") as demo:
         state = gr.State(Session())
-        gr.Markdown(f"# disentangle explorer\nCorpus **{explorer.corpus.name}** ({len(explorer.corpus)} items), "
-                    f"{len(models)} model(s). Click a point to hear the model's rendering; pick A and B to "
-                    "interpolate and swap; the tabs below the map do the rest.")
+        gr.Markdown(f"# disentangle explorer\n{corpus_summary(explorer)}, {len(models)} model(s). Click a point "
+                    "to hear the model's rendering; pick A and B to interpolate and swap; the tabs below the "
+                    "map do the rest. Keys: **r** replay, **s** swap A and B, **n**/**p** next/previous neighbour.")
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
@@ -114,6 +86,8 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     filter_label = gr.Dropdown([""] + labels, value="", label="filter by")
                     filter_values = gr.Dropdown([], value=[], multiselect=True, label="show only")
                     show_comp = gr.Checkbox(True, label="mark mixture means")
+                    point_size = gr.Slider(2, 14, 6, step=1, label="point size")
+                    opacity = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="opacity")
                     update_btn = gr.Button("Update map", size="sm", variant="secondary")
                 plot = gr.Plot(elem_id="latent_map", label="latent map")
                 caption = gr.Markdown()
@@ -124,7 +98,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     autoplay = gr.Dropdown(["reconstruction", "original", "original, then reconstruction"],
                                            value="reconstruction", label="on click, play")
                 selection = gr.Markdown(h.selection_md(Session()))
-                swap_btn = gr.Button("swap A and B", size="sm")
+                swap_btn = gr.Button("swap A and B", size="sm", elem_id="swap_ab")
                 play = gr.Audio(label="playing", interactive=False, autoplay=True, elem_id="play_audio")
                 with gr.Row():
                     original = gr.Audio(label="original (input clip)", interactive=False, elem_id="original_audio")
@@ -211,9 +185,13 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     wav_file = gr.File(label="WAV")
 
         proj_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour,
-                   filter_label, filter_values, show_comp, state]
-        project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption])
-        model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report]
+                   filter_label, filter_values, show_comp, state, point_size, opacity]
+        # The progress of a fit shows on the caption only: the map stays visible
+        # (and clickable) and no second progress bar covers it.
+        project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption], show_progress="minimal",
+                       show_progress_on=[caption])
+        model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report, show_comp,
+                      colour]
 
         demo.load(h.model_changed, [model, state], model_outs, api_name=False).then(
             **project, api_name=False).then(h.targets, [model, tw_space], tw_target, api_name=False)
@@ -227,8 +205,11 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
         demo.load(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], api_name=False)
         model.change(h.model_changed, [model, state], model_outs, api_name=False).then(
             **project, api_name=False)
-        for comp in (space, method, colour, filter_values, show_comp):
+        for comp in (method, colour, filter_values, show_comp):
             comp.input(**project, api_name=False)
+        for comp in (point_size, opacity):
+            comp.release(**project, api_name=False)
+        space.input(h.space_colour, [model, space, colour], colour, api_name=False).then(**project, api_name=False)
         for comp in (n_neighbors, min_dist, perplexity):
             comp.release(**project, api_name=False)
         for comp in (pc_x, pc_y):
@@ -255,14 +236,14 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
         def strip(button, fn, inputs, outs, name):
             button.click(fn, inputs + [state], [*outs, state], api_name=name).then(
                 h.render_names, state, wav_name, api_name=False)
-            outs[1].select(h.play_step(name), state, outs[3], api_name=False)
+            outs[1].input(h.play_step(name), [state, outs[1]], outs[3], api_name=False)
         strip(sw_btn, h.sweep, [model, sw_space, sw_dim, sw_lo, sw_hi, sw_steps, sw_unit], sw_out, "sweep")
         strip(ip_btn, h.interpolate, [model, ip_space, ip_lo, ip_hi, ip_steps], ip_out, "interpolate")
         strip(sp_btn, h.swap, [model, sp_space], sp_out, "swap")
         strip(tw_btn, h.toward, [model, tw_space, tw_target, tw_alpha], tw_out, "toward")
         sa_btn.click(h.sample, [model, sa_w, sa_n, sa_seed, state, *pickers], [*sa_out, state],
                      api_name="sample").then(h.render_names, state, wav_name, api_name=False)
-        sa_out[1].select(h.play_step("sample"), state, sa_out[3], api_name=False)
+        sa_out[1].input(h.play_step("sample"), [state, sa_out[1]], sa_out[3], api_name=False)
         strip(gr_btn, h.grid, [model, gr_space, gr_dx, gr_dy, gr_lo, gr_hi, gr_steps], gr_out, "grid")
 
         up_btn.click(h.encode_audio, [upload, up_name, up_slot, model, state],
@@ -359,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=explorer.precompute, args=(params, stop), daemon=True).start()
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, js=CLICK_JS, css=CSS, show_error=True)
+        demo.launch(server_name=args.host, server_port=args.port, js=BRIDGE_JS, css=CSS, show_error=True)
     finally:
         stop.set()
 

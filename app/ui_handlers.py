@@ -17,13 +17,15 @@ import numpy as np
 
 from disentangle.audio.io import AudioError
 from disentangle.explore import actions, export
-from disentangle.explore.describe import selection_md, value_text
+from disentangle.explore.describe import ref_name, selection_md, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
+from disentangle.explore.describe import probe_source
 from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
 from disentangle.explore.session import Clip, Session
+from disentangle.explore.strips import strip_figure
 from disentangle.interface import to_int16
 
 #: How many per-space component pickers the Sample tab has (models with more spaces share the last).
@@ -78,18 +80,26 @@ class Handlers:
         return ProjectionParams(METHODS.get(method, method), int(n_neighbors), float(min_dist), float(perplexity),
                                 (int(pc_x), int(pc_y)))
 
+    def _name(self, ref, session: Session, model: str) -> str:
+        return ref_name(self.ex, ref, session, model)
+
     def selection_md(self, session: Session, model: str | None = None) -> str:
         return selection_md(self.ex, session, model)
 
-    def _strip_outputs(self, r: actions.Rendering, session: Session, panel: str):
-        """(strip image, gallery items, all-steps audio, first-step audio, info, session)."""
-        session.steps[panel] = [Clip(r.sample_rate, c) for c in r.clips]
-        session.remember(f"{panel} (all steps)", Clip(r.sample_rate, r.joined()))
+    def _strip_outputs(self, model: str, r: actions.Rendering, session: Session, panel: str, label: str):
+        """(strip figure, step picker, all-steps audio, step audio, info, session).
+
+        panel: the tab ("sweep"), whose step picker plays from `session.steps`;
+        label: what the exported clips are called ("sweep timbre3 of sine_55_ff").
+        Only the all-steps clip plays; the step player stays empty until a step is picked.
+        """
+        session.steps[panel] = {cap: Clip(r.sample_rate, c) for cap, c in zip(r.captions, r.clips)}
+        session.remember(f"{label} (all steps)", Clip(r.sample_rate, r.joined()))
         for cap, clip in zip(r.captions, r.clips):
-            session.remember(f"{panel}: {cap}", Clip(r.sample_rate, clip))
-        gallery = [(tile, cap) for tile, cap in zip(r.tiles, r.captions)]
-        return (r.image, gallery, audio_out(Clip(r.sample_rate, r.joined())),
-                audio_out(Clip(r.sample_rate, r.clips[0])), r.info, session)
+            session.remember(f"{label} {cap}", Clip(r.sample_rate, clip))
+        fig = strip_figure(r.features, r.captions, self.ex.entry(model).interface.cfg, r.columns)
+        return (fig, gr.update(choices=r.captions, value=None), audio_out(Clip(r.sample_rate, r.joined())),
+                None, r.info, session)
 
     # --- model / map ------------------------------------------------------
     def model_changed(self, model: str, session: Session):
@@ -108,8 +118,15 @@ class Handlers:
                 pickers.append(gr.update(visible=False, choices=[ANY], value=ANY))
         first = spaces[0]
         upd = lambda: gr.update(choices=spaces, value=first)
+        has_means = any(len(entry.components(s).labels) for s in spaces)
         return (upd(), upd(), gr.update(choices=[ALL_SPACES] + spaces, value=ALL_SPACES), upd(), upd(), upd(),
-                *pickers, probe_heatmap(entry.model.report.get("probe_f1")), self.report_md(model))
+                *pickers, probe_heatmap(entry.model.report.get("probe_f1"), probe_source(entry.model)),
+                self.report_md(model), gr.update(visible=has_means), self.space_colour(model, first, None))
+
+    def space_colour(self, model: str, space: str, current: str | None):
+        """Colour by the space's own label (pitch for a pitch space) when the corpus has it."""
+        label = self.ex.entry(model).model.space(space).label
+        return gr.update(value=label) if label in self.ex.labels else gr.update(value=current)
 
     def report_md(self, model: str) -> str:
         entry = self.ex.entry(model)
@@ -160,9 +177,10 @@ class Handlers:
         session.select(ref, slot if slot in ("A", "B") else "A")
         recon = Clip(r.sample_rate, r.clips[0])
         original = None if r.original is None else Clip(r.sample_rate, r.original)
-        session.remember(f"{slot}: reconstruction", recon)
+        name = self._name(ref, session, model)
+        session.remember(f"{name} reconstruction", recon)
         if original is not None:
-            session.remember(f"{slot}: original", original)
+            session.remember(f"{name} original", original)
         if autoplay == "original" and original is not None:
             play = original
         elif autoplay == "original, then reconstruction" and original is not None:
@@ -183,19 +201,23 @@ class Handlers:
         session = fresh(session)
         r = actions.sweep(self.ex, model, session, session.a, space, int(dim), float(lo), float(hi),
                           int(steps), "std" if str(unit).startswith("prior") else "value")
-        return self._strip_outputs(r, session, "sweep")
+        return self._strip_outputs(model, r, session, "sweep",
+                                   f"sweep {space}{int(dim)} of {self._name(session.a, session, model)}")
 
     @user_errors(6, message_at=4)
     def interpolate(self, model, space, lo, hi, steps, session):
         session = fresh(session)
         r = actions.interpolate(self.ex, model, session, None if space in (None, "", ALL_SPACES) else space,
                                 float(lo), float(hi), int(steps))
-        return self._strip_outputs(r, session, "interpolation")
+        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of "
+                                   f"{self._name(session.a, session, model)} to {self._name(session.b, session, model)}")
 
     @user_errors(6, message_at=4)
     def swap(self, model, space, session):
         session = fresh(session)
-        return self._strip_outputs(actions.swap(self.ex, model, session, space), session, "swap")
+        r = actions.swap(self.ex, model, session, space)
+        return self._strip_outputs(model, r, session, "swap", f"swap {space} of "
+                                   f"{self._name(session.a, session, model)} and {self._name(session.b, session, model)}")
 
     def targets(self, model, space):
         names = list(actions.class_targets(self.ex, model, space))
@@ -206,8 +228,9 @@ class Handlers:
         session = fresh(session)
         if not target:
             raise ValueError(f"{space} has no mixture means or class averages to move toward")
-        return self._strip_outputs(actions.toward(self.ex, model, session, space, target, float(alpha)),
-                                   session, "toward")
+        r = actions.toward(self.ex, model, session, space, target, float(alpha))
+        return self._strip_outputs(model, r, session, "toward",
+                                   f"{self._name(session.a, session, model)} {space} toward {target}")
 
     @user_errors(6, message_at=4)
     def sample(self, model, w, n, seed, session, *pickers):
@@ -215,8 +238,8 @@ class Handlers:
         components: dict[str, int | None] = {}
         for space, pick in zip(self.ex.space_names(model), pickers):
             components[space] = None if pick in (None, "", ANY) else int(str(pick).split(":", 1)[0])
-        return self._strip_outputs(actions.sample(self.ex, model, components, float(w), int(n), int(seed)),
-                                   session, "sample")
+        r = actions.sample(self.ex, model, components, float(w), int(n), int(seed))
+        return self._strip_outputs(model, r, session, "sample", r.info.split(",")[0])
 
     @user_errors(6, message_at=4)
     def grid(self, model, space, dim_x, dim_y, lo, hi, steps, session):
@@ -224,15 +247,14 @@ class Handlers:
         if int(dim_x) == int(dim_y):
             raise ValueError("choose two different dimensions for the grid")
         r = actions.grid(self.ex, model, session, space, (int(dim_x), int(dim_y)), float(lo), float(hi), int(steps))
-        return self._strip_outputs(r, session, "grid")
+        return self._strip_outputs(model, r, session, "grid",
+                                   f"grid {space}{int(dim_x)}x{int(dim_y)} of {self._name(session.a, session, model)}")
 
     def play_step(self, panel: str) -> Callable:
-        """Gallery click -> that step's audio (from the session, nothing recomputed)."""
-        def handler(session, evt: gr.SelectData):
-            steps = fresh(session).steps.get(panel, [])
-            if evt is None or not 0 <= evt.index < len(steps):
-                return None
-            return audio_out(steps[evt.index])
+        """A picked step -> its audio (from the session, nothing recomputed)."""
+        def handler(session, caption):
+            clip = fresh(session).steps.get(panel, {}).get(caption)
+            return gr.skip() if clip is None else audio_out(clip)
         return handler
 
     # --- your own sound ------------------------------------------------------
@@ -246,7 +268,10 @@ class Handlers:
         if not path:
             raise ValueError("upload or record a sound first")
         shown = (name or "").strip() or upload_name(path)
-        ref, warns = actions.encode_upload(self.ex, session, str(path), shown)
+        try:
+            ref, warns = actions.encode_upload(self.ex, session, str(path), shown)
+        except AudioError as exc:  # name the user's file, not Gradio's temporary copy or a library class
+            raise ValueError(f"{Path(str(path)).name}: {user_reason(exc.reason)}") from None
         for w in warns:
             gr.Warning(w)
         sound = session.user[-1]
@@ -256,7 +281,7 @@ class Handlers:
         session.select(ref, use_as)
         r = actions.render_point(self.ex, model, ref, session)
         recon = Clip(r.sample_rate, r.clips[0])
-        session.remember(f"{sound.name}: reconstruction", recon)
+        session.remember(f"{sound.name} reconstruction", recon)
         return (msg + f" and selected as {use_as}.", audio_out(recon), audio_out(Clip(r.sample_rate, r.original)),
                 audio_out(recon), r.image, self.selection_md(session, model), session)
 
@@ -288,6 +313,11 @@ class Handlers:
 def safe_name(text: str) -> str:
     """A file-name-safe version of a name (letters, digits, - and _), at most 80 characters."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text).strip("_")[:80] or "clip"
+
+
+def user_reason(reason: str) -> str:
+    """An audio error's reason without the library's exception text in parentheses."""
+    return reason.split(" (", 1)[0]
 
 
 def upload_name(path: str) -> str:

@@ -81,6 +81,22 @@ def describe_ref(ex: "Explorer", ref: Ref | None, session: Session | None = None
     return f"the mixture mean of **{name}** in {ref.space}"
 
 
+def ref_name(ex: "Explorer", ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
+    """A short plain name for file names and captions: "sine_55_ff", "mine", "violin mean"."""
+    if ref is None:
+        return ""
+    if ref.kind == "corpus" and ref.index < len(ex.corpus.items):
+        return item_name(ex.corpus.items[ref.index])
+    if ref.kind == "user" and session is not None and ref.index < len(session.user):
+        return session.user[ref.index].name
+    if ref.kind == "component":
+        try:
+            return f"{component_name(ex, model or ex.model_names[0], ref)} mean"
+        except (ValueError, KeyError):
+            pass
+    return str(ref)
+
+
 def selection_md(ex: "Explorer", session: Session, model: str | None = None) -> str:
     return (f"**A:** {describe_ref(ex, session.a, session, model)}  \n"
             f"**B:** {describe_ref(ex, session.b, session, model)}")
@@ -93,3 +109,23 @@ def placement_note(proj: "Projection", what: str) -> str:
         return f"{what} are projected with the fitted PCA."
     return (f"{what} are placed by averaging the positions of their 10 nearest corpus points in latent "
             f"space ({proj.params.label().split(' ')[0]} has no transform for new points here).")
+
+
+def corpus_summary(ex: "Explorer") -> str:
+    """"Corpus **notes**: 3,636 items (6 files could not be read)": the count the maps show."""
+    entries = list(ex.entries.values())
+    readable = len(entries[0].rows) if entries else len(ex.corpus)
+    unreadable = len(ex.corpus) - readable
+    note = f" ({unreadable} files could not be read)" if unreadable else ""
+    return f"Corpus **{ex.corpus.name}**: {readable:,} items{note}"
+
+
+def probe_source(model) -> str:
+    """Where a checkpoint's probe scores come from, e.g. "the test split of the notes corpus (364 items)"."""
+    corpus = (model.meta.get("corpus") or {}).get("name")
+    split = model.report.get("split")
+    n = model.report.get("n_eval")
+    if not (corpus or split):
+        return ""
+    where = f"the {split} split" if split else "a split"
+    return where + (f" of the {corpus} corpus" if corpus else "") + (f" ({n} items)" if n else "")

@@ -233,11 +233,12 @@ def _is_number(v: str) -> bool:
         return False
 
 
-def probe_heatmap(probe: dict[str, dict[str, float]] | None) -> go.Figure:
+def probe_heatmap(probe: dict[str, dict[str, float]] | None, source: str = "") -> go.Figure:
     """Probe scores {space: {label: f1}} as a heatmap (spaces x labels).
 
     Disentangled spaces show a bright cell on their own label and dark cells
     elsewhere. None or {} gives an empty figure titled "not evaluated".
+    source: which data the scores are from, said in the title.
     """
     fig = go.Figure()
     if not probe:
@@ -251,7 +252,8 @@ def probe_heatmap(probe: dict[str, dict[str, float]] | None) -> go.Figure:
     fig.add_trace(go.Heatmap(z=z, x=labels, y=spaces, text=text, texttemplate="%{text}", zmin=0, zmax=1,
                              colorscale="Viridis", colorbar=dict(title="F1"),
                              hovertemplate="space %{y} -> %{x}: F1 %{z:.3f}<extra></extra>"))
-    fig.update_layout(title="How disentangled: probe F1 of each label from each latent space",
+    title = "How disentangled: probe F1 of each label from each latent space"
+    fig.update_layout(title=title + (f"<br><sup>scores on {source}</sup>" if source else ""),
                       height=120 + 45 * len(spaces), margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title="label predicted"), yaxis=dict(title="latent space", autorange="reversed"))
     return fig

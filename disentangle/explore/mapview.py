@@ -95,7 +95,7 @@ def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, o
                      uirevision=f"{model}/{space}/{params.key()}", style=opts.style,
                      highlight=highlight, neighbours=neighbours)
     timing = "from cache" if proj.from_cache else f"fitted in {proj.seconds:.1f} s"
-    caption = (f"{int(visible.sum())} of {len(items)} items shown; map {timing}."
+    caption = (f"{int(visible.sum()):,} of {len(items):,} items shown; map {timing}."
                + (f" Explained variance: {', '.join(f'{v:.0%}' for v in proj.explained)}." if proj.explained else "")
                + (" " + " ".join(notes) if notes else ""))
     return fig, caption

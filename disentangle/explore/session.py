@@ -41,8 +41,8 @@ class Session:
 
     a, b: the selected points. user: own sounds, referenced as Ref.user(j).
     renders: the last rendered clips by name (for WAV export, at most
-    MAX_RENDERS). steps: per panel, the clips of the last strip (a gallery
-    click plays one). selection: points picked with box or lasso.
+    MAX_RENDERS). steps: per panel, the clips of the last strip by caption
+    (picking a step plays it). selection: points picked with box or lasso.
     neighbours: the last neighbour list, for next/previous.
     """
 
@@ -50,7 +50,7 @@ class Session:
     b: Ref | None = None
     user: list[UserSound] = field(default_factory=list)
     renders: dict[str, Clip] = field(default_factory=dict)
-    steps: dict[str, list[Clip]] = field(default_factory=dict)
+    steps: dict[str, dict[str, Clip]] = field(default_factory=dict)
     selection: list[Ref] = field(default_factory=list)
     neighbours: list[Ref] = field(default_factory=list)
 
