@@ -35,6 +35,17 @@
       send('selection_box', refs.join(',') + '|' + Date.now());
     });
   };
+  // Marks drawn by the server's JSON ({x, y, refs, names}) into an existing trace.
+  window.__disentangleMark = (trace, text) => {
+    const gd = document.querySelector('#latent_map .js-plotly-plot');
+    if (!gd || !window.Plotly || !text) return;
+    let m;
+    try { m = JSON.parse(text); } catch (e) { return; }
+    const idx = (gd.data || []).findIndex(t => t.name === trace);
+    if (idx < 0) return;
+    window.Plotly.restyle(gd, {x: [m.x], y: [m.y], customdata: [m.refs], hovertext: [m.names],
+                               showlegend: m.x.length > 0}, [idx]);
+  };
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   setInterval(attach, 1000);
 

@@ -155,14 +155,15 @@ class Handlers:
     @user_errors(2, message_at=1)
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
                 filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
-                progress=gr.Progress()):
+                only_selection=False, progress=gr.Progress()):
         session = fresh(session)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         if not self.ex.has_projection(model, space, params):
             progress(0.1, desc=f"fitting {params.label()} on {len(self.ex.entry(model).rows)} points "
                                "(once; cached on disk)")
         opts = MapOptions(colour_by or None, filter_label or None, list(filter_values or []), bool(show_components),
-                          MapStyle(float(point_size), float(opacity)), neighbours=list(session.neighbours))
+                          MapStyle(float(point_size), float(opacity)),
+                          only=[r.index for r in session.selection] if only_selection and session.selection else None)
         return map_figure(self.ex, model, space, params, opts, session)
 
     # --- click to hear -------------------------------------------------------

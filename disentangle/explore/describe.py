@@ -6,41 +6,16 @@ mixture component is the class it stands for.
 """
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from disentangle.data.schema import Item
+from disentangle.explore.names import item_name, note_name, value_text
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
 
 if TYPE_CHECKING:
     from disentangle.explore.explorer import Explorer
     from disentangle.explore.projection import Projection
-
-_NOTES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-
-
-def note_name(midi: int) -> str:
-    """MIDI note number -> scientific pitch name (60 -> "C4")."""
-    return f"{_NOTES[int(midi) % 12]}{int(midi) // 12 - 1}"
-
-
-def value_text(label: str, value: str) -> str:
-    """A label value as a listener reads it: pitches as note names, unknown as "?"."""
-    if value == "":
-        return "?"
-    if label == "pitch":
-        try:
-            return note_name(int(float(value)))
-        except ValueError:
-            return value
-    return value
-
-
-def item_name(item: Item) -> str:
-    """The file name without folder and extension."""
-    return PurePosixPath(item.path).stem
-
 
 def item_labels(item: Item, labels: list[str]) -> str:
     """"violin, C4, mf" (unknown values left out)."""

@@ -188,13 +188,15 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             text=list(extras.names), textposition="bottom center", customdata=list(extras.refs),
             hovertemplate="your sound: %{text}<extra></extra>",
             marker=dict(symbol="star", size=16, color="gold", line=dict(width=1.5, color="black"))))
+    # Always present (maybe empty), so the browser can move them without a redraw.
     for marks, name, colour, symbol in ((highlight, "search hits", "#ff7f0e", "circle-open"),
                                         (neighbours, "neighbours", "#2ca02c", "diamond-open")):
-        if marks is not None and len(marks.xy):
-            fig.add_trace(go.Scatter(
-                x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
-                hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
-                marker=dict(symbol=symbol, size=style.point_size + 8, line=dict(width=2.5, color=colour))))
+        marks = marks if marks is not None else Marks(np.zeros((0, 2)), [], [])
+        fig.add_trace(go.Scatter(
+            x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
+            hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
+            showlegend=bool(len(marks.xy)),
+            marker=dict(symbol=symbol, size=style.point_size + 8, line=dict(width=2.5, color=colour))))
     selected = selected or {}
     for key, colour in (("A", "red"), ("B", "blue")):
         xy = selected.get(key)

@@ -43,7 +43,7 @@ class Session:
     renders: the last rendered clips by name (for WAV export, at most
     MAX_RENDERS). steps: per panel, the clips of the last strip by caption
     (picking a step plays it). selection: points picked with box or lasso.
-    neighbours: the last neighbour list, for next/previous.
+    neighbours: the last neighbour list, for next/previous. hits: the last search results.
     """
 
     a: Ref | None = None
@@ -53,6 +53,7 @@ class Session:
     steps: dict[str, dict[str, Clip]] = field(default_factory=dict)
     selection: list[Ref] = field(default_factory=list)
     neighbours: list[Ref] = field(default_factory=list)
+    hits: list[Ref] = field(default_factory=list)
 
     def get(self, slot: Slot) -> Ref | None:
         """The point in slot "A" or "B"."""
