@@ -7,11 +7,8 @@ No logic of its own beyond that conversion: what an action computes lives in
 """
 from __future__ import annotations
 
-import logging
 import os
-import re
 import tempfile
-from functools import wraps
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,15 +16,18 @@ import gradio as gr
 import numpy as np
 
 from disentangle.audio.io import AudioError
+from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
 from disentangle.explore import actions, export
 from disentangle.explore import validate as v
-from disentangle.explore.describe import selection_md, value_text
+from disentangle.explore.describe import ref_name, selection_md, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
+from disentangle.explore.describe import probe_source
 from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
 from disentangle.explore.session import Clip, Session
+from disentangle.explore.strips import strip_figure
 from disentangle.interface import to_int16
 
 #: How many per-space component pickers the Sample tab has (models with more spaces share the last).
@@ -37,59 +37,6 @@ ALL_SPACES = "all spaces"
 METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
 AUTOPLAY = ("reconstruction", "original", "original, then reconstruction")
 SWEEP_UNITS = ("value", "prior std around A")
-log = logging.getLogger("disentangle.app")
-#: An absolute path in a message (e.g. Gradio's upload folder): shown as its last part.
-_PATH = re.compile(r"(?:/[^\s/:'\"]+)+/([^\s/:'\"]+)")
-
-
-def user_message(exc: BaseException) -> str | None:
-    """What to tell the user about `exc`, or None when it is not theirs to fix (a bug).
-
-    Ours are `ValueError`s raised by this app or the `disentangle` package
-    (validation, actions, audio checks); a `ValueError` from inside another
-    library carries that library's wording and is treated as a bug.
-    """
-    if not isinstance(exc, ValueError):
-        return None
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
-    if not isinstance(exc, (v.UserError, AudioError)) and not module.startswith(("disentangle", "ui_handlers")):
-        return None
-    text = exc.reason if isinstance(exc, AudioError) else str(exc)
-    return _PATH.sub(r"\1", text.strip())[:300]
-
-
-def user_errors(n_outputs: int, message_at: int | None = None) -> Callable:
-    """Bad input -> one `gr.Warning` naming the problem, not an error badge on every output.
-
-    The outputs are left as they were (`gr.skip()`), except the markdown at
-    `message_at`, which shows the problem so no stale success text stays.
-    A user error is logged as one line; anything else is a bug, logged with its
-    traceback, and the user is told only that it failed.
-    """
-    def wrap(fn: Callable) -> Callable:
-        @wraps(fn)
-        def wrapper(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                message = user_message(exc)
-                if message is None:
-                    log.exception("%s failed", fn.__name__)
-                    message = f"{fn.__name__} failed on the server (the error is logged there)"
-                else:
-                    log.info("%s refused: %s", fn.__name__, message)
-                gr.Warning(message)
-                out = [gr.skip() for _ in range(n_outputs)]
-                if message_at is not None:
-                    out[message_at] = f"**Not done:** {message}"
-                return out[0] if n_outputs == 1 else tuple(out)
-        return wrapper
-    return wrap
-
-
 def audio_out(clip: Clip | None) -> tuple[int, np.ndarray] | None:
     """(sample_rate, int16) for gr.Audio: true level, clipped only beyond full scale."""
     return None if clip is None else (int(clip.sample_rate), to_int16(clip.audio))
@@ -123,18 +70,26 @@ class Handlers:
         size = self.ex.entry(model).model.space(space).size
         return v.integer(dim, f"{name} of {space}", v.Range(0, size - 1))
 
+    def _name(self, ref, session: Session, model: str) -> str:
+        return ref_name(self.ex, ref, session, model)
+
     def selection_md(self, session: Session, model: str | None = None) -> str:
         return selection_md(self.ex, session, model)
 
-    def _strip_outputs(self, r: actions.Rendering, session: Session, panel: str):
-        """(strip image, gallery items, all-steps audio, first-step audio, info, session)."""
+    def _strip_outputs(self, model: str, r: actions.Rendering, session: Session, panel: str, label: str):
+        """(strip figure, step picker, all-steps audio, step audio, info, session).
+
+        panel: the tab ("sweep"), whose step picker plays from `session.steps`;
+        label: what the exported clips are called ("sweep timbre3 of sine_55_ff").
+        Only the all-steps clip plays; the step player stays empty until a step is picked.
+        """
         for cap, clip in zip(r.captions, r.clips):
-            session.remember(f"{panel}: {cap}", Clip(r.sample_rate, clip))
-        session.remember(f"{panel} (all steps)", Clip(r.sample_rate, r.joined()))
-        session.set_steps(panel, [Clip(r.sample_rate, c) for c in r.clips])
-        gallery = [(tile, cap) for tile, cap in zip(r.tiles, r.captions)]
-        return (r.image, gallery, audio_out(Clip(r.sample_rate, r.joined())),
-                audio_out(Clip(r.sample_rate, r.clips[0])), r.info, session)
+            session.remember(f"{label} {cap}", Clip(r.sample_rate, clip))
+        session.remember(f"{label} (all steps)", Clip(r.sample_rate, r.joined()))
+        session.set_steps(panel, {cap: Clip(r.sample_rate, c) for cap, c in zip(r.captions, r.clips)})
+        fig = strip_figure(r.features, r.captions, self.ex.entry(model).interface.cfg, r.columns)
+        return (fig, gr.update(choices=r.captions, value=None), audio_out(Clip(r.sample_rate, r.joined())),
+                None, r.info, session)
 
     # --- model / map ------------------------------------------------------
     def model_changed(self, model: str, session: Session):
@@ -153,8 +108,15 @@ class Handlers:
                 pickers.append(gr.update(visible=False, choices=[ANY], value=ANY))
         first = spaces[0]
         upd = lambda: gr.update(choices=spaces, value=first)
+        has_means = any(len(entry.components(s).labels) for s in spaces)
         return (upd(), upd(), gr.update(choices=[ALL_SPACES] + spaces, value=ALL_SPACES), upd(), upd(), upd(),
-                *pickers, probe_heatmap(entry.model.report.get("probe_f1")), self.report_md(model))
+                *pickers, probe_heatmap(entry.model.report.get("probe_f1"), probe_source(entry.model)),
+                self.report_md(model), gr.update(visible=has_means), self.space_colour(model, first, None))
+
+    def space_colour(self, model: str, space: str, current: str | None):
+        """Colour by the space's own label (pitch for a pitch space) when the corpus has it."""
+        label = self.ex.entry(model).model.space(space).label
+        return gr.update(value=label) if label in self.ex.labels else gr.update(value=current)
 
     def report_md(self, model: str) -> str:
         entry = self.ex.entry(model)
@@ -183,7 +145,7 @@ class Handlers:
     @user_errors(2, message_at=1)
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
                 filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
-                progress=gr.Progress()):
+                only_selection=False, progress=gr.Progress()):
         session = fresh(session)
         model = self.model(model)
         space = self.space(model, space)
@@ -198,7 +160,8 @@ class Handlers:
             progress(0.1, desc=f"fitting {params.label()} on {len(self.ex.entry(model).rows)} points "
                                "(once; cached on disk)")
         opts = MapOptions(colour_by, filter_label, values, v.flag(show_components, "mark mixture means"), style,
-                          neighbours=list(session.neighbours))
+                          only=[r.index for r in session.selection]
+                          if v.flag(only_selection, "show only the selection") and session.selection else None)
         return map_figure(self.ex, model, space, params, opts, session)
 
     # --- click to hear -------------------------------------------------------
@@ -216,9 +179,10 @@ class Handlers:
         session.select(ref, slot)
         recon = Clip(r.sample_rate, r.clips[0])
         original = None if r.original is None else Clip(r.sample_rate, r.original)
-        session.remember(f"{slot}: reconstruction", recon)
+        name = self._name(ref, session, model)
+        session.remember(f"{name} reconstruction", recon)
         if original is not None:
-            session.remember(f"{slot}: original", original)
+            session.remember(f"{name} original", original)
         if autoplay == "original" and original is not None:
             play = original
         elif autoplay == "original, then reconstruction" and original is not None:
@@ -240,10 +204,12 @@ class Handlers:
         model = self.model(model)
         space = self.space(model, space)
         unit = v.choice(unit, "values are", SWEEP_UNITS)
-        r = actions.sweep(self.ex, model, session, session.a, space, self.dim(model, space, dim),
+        dim = self.dim(model, space, dim)
+        r = actions.sweep(self.ex, model, session, session.a, space, dim,
                           v.number(lo, "from", v.SWEEP_VALUE), v.number(hi, "to", v.SWEEP_VALUE),
                           v.integer(steps, "steps", v.STEPS), "std" if unit.startswith("prior") else "value")
-        return self._strip_outputs(r, session, "sweep")
+        return self._strip_outputs(model, r, session, "sweep",
+                                   f"sweep {space}{dim} of {self._name(session.a, session, model)}")
 
     @user_errors(6, message_at=4)
     def interpolate(self, model, space, lo, hi, steps, session):
@@ -252,14 +218,17 @@ class Handlers:
         space = None if space in (None, "", ALL_SPACES) else self.space(model, space)
         r = actions.interpolate(self.ex, model, session, space, v.number(lo, "alpha from", v.ALPHA),
                                 v.number(hi, "alpha to", v.ALPHA), v.integer(steps, "steps", v.STEPS))
-        return self._strip_outputs(r, session, "interpolation")
+        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of "
+                                   f"{self._name(session.a, session, model)} to {self._name(session.b, session, model)}")
 
     @user_errors(6, message_at=4)
     def swap(self, model, space, session):
         session = fresh(session)
         model = self.model(model)
         space = self.space(model, space)
-        return self._strip_outputs(actions.swap(self.ex, model, session, space), session, "swap")
+        r = actions.swap(self.ex, model, session, space)
+        return self._strip_outputs(model, r, session, "swap", f"swap {space} of "
+                                   f"{self._name(session.a, session, model)} and {self._name(session.b, session, model)}")
 
     def targets(self, model, space):
         names = list(actions.class_targets(self.ex, model, space))
@@ -274,8 +243,9 @@ class Handlers:
             raise ValueError(f"{space} has no mixture means or class averages to move toward")
         target = v.text(target, "target")
         alpha = v.number(alpha, "alpha", v.TOWARD_ALPHA)
-        return self._strip_outputs(actions.toward(self.ex, model, session, space, target, alpha),
-                                   session, "toward")
+        r = actions.toward(self.ex, model, session, space, target, alpha)
+        return self._strip_outputs(model, r, session, "toward",
+                                   f"{self._name(session.a, session, model)} {space} toward {target}")
 
     @user_errors(6, message_at=4)
     def sample(self, model, w, n, seed, session, *pickers):
@@ -293,7 +263,8 @@ class Handlers:
         w = v.number(w, "spread w", v.SPREAD)
         n = v.integer(n, "samples", v.SAMPLES)
         seed = v.integer(seed, "seed", v.SEED)
-        return self._strip_outputs(actions.sample(self.ex, model, components, w, n, seed), session, "sample")
+        r = actions.sample(self.ex, model, components, w, n, seed)
+        return self._strip_outputs(model, r, session, "sample", r.info.split(",")[0])
 
     @user_errors(6, message_at=4)
     def grid(self, model, space, dim_x, dim_y, lo, hi, steps, session):
@@ -305,15 +276,14 @@ class Handlers:
             raise ValueError("choose two different dimensions for the grid")
         r = actions.grid(self.ex, model, session, space, dims, v.number(lo, "from", v.SWEEP_VALUE),
                          v.number(hi, "to", v.SWEEP_VALUE), v.integer(steps, "cells per side", v.GRID_STEPS))
-        return self._strip_outputs(r, session, "grid")
+        return self._strip_outputs(model, r, session, "grid",
+                                   f"grid {space}{dims[0]}x{dims[1]} of {self._name(session.a, session, model)}")
 
     def play_step(self, panel: str) -> Callable:
-        """Gallery click -> that step's audio (from the session, nothing recomputed)."""
-        def handler(session, evt: gr.SelectData):
-            steps = fresh(session).steps.get(panel, [])
-            if evt is None or not 0 <= evt.index < len(steps):
-                return None
-            return audio_out(steps[evt.index])
+        """A picked step -> its audio (from the session, nothing recomputed)."""
+        def handler(session, caption):
+            clip = fresh(session).steps.get(panel, {}).get(caption)
+            return gr.skip() if clip is None else audio_out(clip)
         return handler
 
     # --- your own sound ------------------------------------------------------
@@ -334,8 +304,8 @@ class Handlers:
             raise v.UserError("the upload did not arrive on the server: upload it again")
         try:
             ref, warns = actions.encode_upload(self.ex, session, path, shown)
-        except AudioError as exc:  # name the user's file, not the server's copy of it
-            raise v.UserError(f"{shown}: {exc.reason}") from None
+        except AudioError as exc:  # name the user's file, not Gradio's temporary copy or a library class
+            raise v.UserError(f"{Path(path).name}: {user_reason(exc.reason)}") from None
         for w in warns:
             gr.Warning(w)
         sound = session.user[-1]
@@ -345,7 +315,7 @@ class Handlers:
         session.select(ref, use_as)
         r = actions.render_point(self.ex, model, ref, session)
         recon = Clip(r.sample_rate, r.clips[0])
-        session.remember(f"{sound.name}: reconstruction", recon)
+        session.remember(f"{sound.name} reconstruction", recon)
         return (msg + f" and selected as {use_as}.", audio_out(recon), audio_out(Clip(r.sample_rate, r.original)),
                 audio_out(recon), r.image, self.selection_md(session, model), session)
 
@@ -398,26 +368,14 @@ def export_dir() -> Path:
     return Path(tempfile.mkdtemp(dir=EXPORTS))
 
 
-def raw_inputs(*components: gr.components.Component) -> None:
-    """Hand these inputs' payloads to the handlers unconverted.
-
-    Gradio's own conversion turns NaN into "cannot convert float NaN to
-    integer", text into a comparison error, and an unknown choice into an
-    error it logs with a full traceback; the handlers check every argument
-    themselves (`disentangle.explore.validate`), with one clear message and
-    one log line.
-    """
-    for component in components:
-        component.preprocess = _unchanged  # type: ignore[method-assign]
-
-
-def _unchanged(payload: Any) -> Any:
-    return payload
-
-
 def safe_name(text: str) -> str:
     """A file-name-safe version of a name (letters, digits, - and _), at most 80 characters."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text).strip("_")[:80] or "clip"
+
+
+def user_reason(reason: str) -> str:
+    """An audio error's reason without the library's exception text in parentheses."""
+    return reason.split(" (", 1)[0]
 
 
 def upload_name(path: str) -> str:

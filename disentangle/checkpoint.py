@@ -19,13 +19,12 @@ A checkpoint is one dict of plain Python types and tensors, so it loads with
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import pickle
 import subprocess
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

@@ -54,7 +54,8 @@ def endpoints(model: str, space: str, target: str, n_pickers: int = 6) -> list[E
     any_prior = "any (whole prior)"
     return [
         Endpoint("render_point", (model, "c:3", "A", "reconstruction"), 4),
-        Endpoint("project", (model, space, "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True), 1),
+        Endpoint("project", (model, space, "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True, 6.0, 0.7, False),
+                 1),
         Endpoint("swap_ab", (), None),
         Endpoint("sweep", (model, space, 0, -1.0, 1.0, 3, "value"), 4),
         Endpoint("interpolate", (model, "all spaces", 0.0, 1.0, 3), 4),

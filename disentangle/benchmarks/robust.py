@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> dict:
     corpus = subset_corpus(Path(args.data), args.items, work / "corpus")
     log = work / "app.log"
     proc, url, start_s = start_app([args.checkpoint], str(corpus), work / "cache", 16, log,
-                                   ("--session-ttl", str(args.session_ttl)))
+                                   ("--session-ttl", str(args.session_ttl), "--projection", "pca"))
     model = Path(args.checkpoint).stem
     from disentangle import load_model
 

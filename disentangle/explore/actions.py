@@ -31,15 +31,20 @@ GAP_SECONDS = 0.08
 
 @dataclass
 class Rendering:
-    """What an action shows: an image, clips (float32 at `sample_rate`), captions."""
+    """What an action shows: clips (float32 at `sample_rate`) with captions, their decoded
+    features (F, T) each, and for a single point an input | reconstruction image.
 
-    image: Image.Image
+    columns: steps per row when drawn (a grid is n x n); None: one row.
+    """
+
+    image: Image.Image | None
     clips: list[np.ndarray]
     captions: list[str]
     sample_rate: int
     info: str = ""
     original: np.ndarray | None = None
-    tiles: list[Image.Image] = field(default_factory=list)
+    features: list[np.ndarray] = field(default_factory=list)
+    columns: int | None = None
 
     def joined(self) -> np.ndarray:
         """All clips one after another with short silences between them."""
@@ -79,11 +84,7 @@ def render_point(ex: Explorer, model: str, ref: Ref, session: Session) -> Render
 def _strip(ex: Explorer, model: str, feats: torch.Tensor, captions: Sequence[str], info: str) -> Rendering:
     iface = ex.entry(model).interface
     clips = list(iface.to_audio(feats))
-    arrays = [f.numpy() for f in feats]
-    lo, hi = float(min(a.min() for a in arrays)), float(max(a.max() for a in arrays))
-    tiles = [spectrogram_image(a, lo, hi, 2, c) for a, c in zip(arrays, captions)]
-    return Rendering(spectrogram_strip(arrays, captions, scale=2), clips, list(captions), iface.sample_rate,
-                     info, tiles=tiles)
+    return Rendering(None, clips, list(captions), iface.sample_rate, info, features=[f.numpy() for f in feats])
 
 
 def sweep_values(lo: float, hi: float, steps: int) -> list[float]:
@@ -204,15 +205,12 @@ def grid(ex: Explorer, model: str, session: Session, space: str, dims: tuple[int
         raise ValueError("a grid has at most 6 x 6 cells")
     values = sweep_values(lo, hi, steps)
     feats = iface.decode(iface.grid_latents(z, space, (int(dims[0]), int(dims[1])), values))
-    rendering = _strip(ex, model, feats, [f"({x:+.1f},{y:+.1f})" for y in values for x in values],
-                       f"grid over {space}[{dims[0]}] (across) x {space}[{dims[1]}] (down)")
-    n, tiles = len(values), rendering.tiles
-    tw, th, gap = tiles[0].width, tiles[0].height, 4
-    image = Image.new("RGB", (n * (tw + gap), n * (th + gap)), "white")
-    for k, tile in enumerate(tiles):  # row-major with y outer; the top row is the highest y
-        x, y = k % n, k // n
-        image.paste(tile, (x * (tw + gap), (n - 1 - y) * (th + gap)))
-    rendering.image = image
+    # Rows run over dims[1] from its highest value at the top, like a y axis.
+    order = [y * len(values) + x for y in reversed(range(len(values))) for x in range(len(values))]
+    rendering = _strip(ex, model, feats[order], [f"({values[k % len(values)]:+.1f}, "
+                                                 f"{values[k // len(values)]:+.1f})" for k in order],
+                       f"grid over {space}[{dims[0]}] (across) x {space}[{dims[1]}] (up)")
+    rendering.columns = len(values)
     return rendering
 
 

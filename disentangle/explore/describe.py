@@ -6,41 +6,16 @@ mixture component is the class it stands for.
 """
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from disentangle.data.schema import Item
+from disentangle.explore.names import item_name, note_name, value_text
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
 
 if TYPE_CHECKING:
     from disentangle.explore.explorer import Explorer
     from disentangle.explore.projection import Projection
-
-_NOTES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-
-
-def note_name(midi: int) -> str:
-    """MIDI note number -> scientific pitch name (60 -> "C4")."""
-    return f"{_NOTES[int(midi) % 12]}{int(midi) // 12 - 1}"
-
-
-def value_text(label: str, value: str) -> str:
-    """A label value as a listener reads it: pitches as note names, unknown as "?"."""
-    if value == "":
-        return "?"
-    if label == "pitch":
-        try:
-            return note_name(int(float(value)))
-        except ValueError:
-            return value
-    return value
-
-
-def item_name(item: Item) -> str:
-    """The file name without folder and extension."""
-    return PurePosixPath(item.path).stem
-
 
 def item_labels(item: Item, labels: list[str]) -> str:
     """"violin, C4, mf" (unknown values left out)."""
@@ -81,6 +56,22 @@ def describe_ref(ex: "Explorer", ref: Ref | None, session: Session | None = None
     return f"the mixture mean of **{name}** in {ref.space}"
 
 
+def ref_name(ex: "Explorer", ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
+    """A short plain name for file names and captions: "sine_55_ff", "mine", "violin mean"."""
+    if ref is None:
+        return ""
+    if ref.kind == "corpus" and ref.index < len(ex.corpus.items):
+        return item_name(ex.corpus.items[ref.index])
+    if ref.kind == "user" and session is not None and ref.index < len(session.user):
+        return session.user[ref.index].name
+    if ref.kind == "component":
+        try:
+            return f"{component_name(ex, model or ex.model_names[0], ref)} mean"
+        except (ValueError, KeyError):
+            pass
+    return str(ref)
+
+
 def selection_md(ex: "Explorer", session: Session, model: str | None = None) -> str:
     return (f"**A:** {describe_ref(ex, session.a, session, model)}  \n"
             f"**B:** {describe_ref(ex, session.b, session, model)}")
@@ -93,3 +84,23 @@ def placement_note(proj: "Projection", what: str) -> str:
         return f"{what} are projected with the fitted PCA."
     return (f"{what} are placed by averaging the positions of their 10 nearest corpus points in latent "
             f"space ({proj.params.label().split(' ')[0]} has no transform for new points here).")
+
+
+def corpus_summary(ex: "Explorer") -> str:
+    """"Corpus **notes**: 3,636 items (6 files could not be read)": the count the maps show."""
+    entries = list(ex.entries.values())
+    readable = len(entries[0].rows) if entries else len(ex.corpus)
+    unreadable = len(ex.corpus) - readable
+    note = f" ({unreadable} files could not be read)" if unreadable else ""
+    return f"Corpus **{ex.corpus.name}**: {readable:,} items{note}"
+
+
+def probe_source(model) -> str:
+    """Where a checkpoint's probe scores come from, e.g. "the test split of the notes corpus (364 items)"."""
+    corpus = (model.meta.get("corpus") or {}).get("name")
+    split = model.report.get("split")
+    n = model.report.get("n_eval")
+    if not (corpus or split):
+        return ""
+    where = f"the {split} split" if split else "a split"
+    return where + (f" of the {corpus} corpus" if corpus else "") + (f" ({n} items)" if n else "")

@@ -20,8 +20,10 @@ from disentangle.data.schema import LABELS, Corpus
 from disentangle.explore.cache import LatentCache, model_key
 from disentangle.explore.entry import ModelEntry
 from disentangle.explore.memo import LRU
+from disentangle.explore.neighbours import NeighbourIndex
 from disentangle.explore.projection import Projection, ProjectionParams, fit_projection
 from disentangle.explore.refs import Ref
+from disentangle.explore.search import MAX_HITS, item_keys, search
 from disentangle.explore.session import Session
 from disentangle.interface import Interface
 from disentangle.models.base import DisentangleModel
@@ -109,6 +111,8 @@ class Explorer:
         # requests queues here instead of taking every core from the clicks.
         self._fit_slot = threading.Lock()
         self.labels = [c for c in MAP_LABELS if any(i.label(c) for i in corpus.items)]
+        self._neighbours: dict[str, NeighbourIndex] = {}
+        self._search_keys: list[tuple[str, set[str]]] | None = None
 
     # --- building --------------------------------------------------------
     def build(self, progress: Progress | None = None, params: ProjectionParams | None = None,
@@ -201,6 +205,19 @@ class Explorer:
         if label in ("instrument", "family", "pitch", "dynamics", "duration"):
             return self.corpus.classes(label)
         return sorted({i.label(label) for i in self.corpus.items} - {""})
+
+    def neighbours(self, model: str) -> NeighbourIndex:
+        """The neighbour index of a model's corpus latents (built on first use)."""
+        index = self._neighbours.get(model)
+        if index is None:
+            index = self._neighbours.setdefault(model, NeighbourIndex(self.entry(model)))
+        return index
+
+    def search(self, query: str, limit: int = MAX_HITS) -> list[Ref]:
+        """Corpus items matching a file-name fragment or label values (see `search.search`)."""
+        if self._search_keys is None:
+            self._search_keys = item_keys(self.corpus, self.labels)
+        return [Ref.corpus(r) for r in search(self._search_keys, query, limit)]
 
     # --- projections -----------------------------------------------------
     def projection(self, model: str, space: str, params: ProjectionParams) -> Projection:

@@ -188,13 +188,15 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             text=list(extras.names), textposition="bottom center", customdata=list(extras.refs),
             hovertemplate="your sound: %{text}<extra></extra>",
             marker=dict(symbol="star", size=16, color="gold", line=dict(width=1.5, color="black"))))
+    # Always present (maybe empty), so the browser can move them without a redraw.
     for marks, name, colour, symbol in ((highlight, "search hits", "#ff7f0e", "circle-open"),
                                         (neighbours, "neighbours", "#2ca02c", "diamond-open")):
-        if marks is not None and len(marks.xy):
-            fig.add_trace(go.Scatter(
-                x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
-                hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
-                marker=dict(symbol=symbol, size=style.point_size + 8, line=dict(width=2.5, color=colour))))
+        marks = marks if marks is not None else Marks(np.zeros((0, 2)), [], [])
+        fig.add_trace(go.Scatter(
+            x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
+            hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
+            showlegend=bool(len(marks.xy)),
+            marker=dict(symbol=symbol, size=style.point_size + 8, line=dict(width=2.5, color=colour))))
     selected = selected or {}
     for key, colour in (("A", "red"), ("B", "blue")):
         xy = selected.get(key)
@@ -233,11 +235,12 @@ def _is_number(v: str) -> bool:
         return False
 
 
-def probe_heatmap(probe: dict[str, dict[str, float]] | None) -> go.Figure:
+def probe_heatmap(probe: dict[str, dict[str, float]] | None, source: str = "") -> go.Figure:
     """Probe scores {space: {label: f1}} as a heatmap (spaces x labels).
 
     Disentangled spaces show a bright cell on their own label and dark cells
     elsewhere. None or {} gives an empty figure titled "not evaluated".
+    source: which data the scores are from, said in the title.
     """
     fig = go.Figure()
     if not probe:
@@ -251,7 +254,8 @@ def probe_heatmap(probe: dict[str, dict[str, float]] | None) -> go.Figure:
     fig.add_trace(go.Heatmap(z=z, x=labels, y=spaces, text=text, texttemplate="%{text}", zmin=0, zmax=1,
                              colorscale="Viridis", colorbar=dict(title="F1"),
                              hovertemplate="space %{y} -> %{x}: F1 %{z:.3f}<extra></extra>"))
-    fig.update_layout(title="How disentangled: probe F1 of each label from each latent space",
+    title = "How disentangled: probe F1 of each label from each latent space"
+    fig.update_layout(title=title + (f"<br><sup>scores on {source}</sup>" if source else ""),
                       height=120 + 45 * len(spaces), margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title="label predicted"), yaxis=dict(title="latent space", autorange="reversed"))
     return fig

@@ -25,6 +25,7 @@ class MapOptions:
     filter_label/filter_values: show only items whose label is one of the
     values. only: show only these corpus rows (a selection), None for all.
     highlight: search hits to ring. neighbours: neighbours of A to mark.
+    Both default to the session's own lists when None.
     """
 
     colour_by: str | None = None
@@ -33,8 +34,8 @@ class MapOptions:
     show_components: bool = True
     style: MapStyle = field(default_factory=MapStyle)
     only: list[int] | None = None
-    highlight: list[Ref] = field(default_factory=list)
-    neighbours: list[Ref] = field(default_factory=list)
+    highlight: list[Ref] | None = None
+    neighbours: list[Ref] | None = None
 
 
 def means_shown(ex: Explorer, model: str) -> tuple[bool, str]:
@@ -86,8 +87,10 @@ def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, o
         vecs = np.stack([entry.vector(Ref.user(j), space, session) for j in range(len(session.user))])
         extras = _marks(proj, vecs, [u.name for u in session.user], [f"u:{j}" for j in range(len(session.user))])
         notes.append(placement_note(proj, "your sounds"))
-    highlight = _ref_marks(ex, model, space, params, opts.highlight, session)
-    neighbours = _ref_marks(ex, model, space, params, opts.neighbours, session)
+    highlight = ref_marks(ex, model, space, params, session.hits if opts.highlight is None else opts.highlight,
+                           session)
+    neighbours = ref_marks(ex, model, space, params,
+                            session.neighbours if opts.neighbours is None else opts.neighbours, session)
     selected = {slot: ex.point_xy(model, space, params, session.get(slot), session) for slot in ("A", "B")}
     scope = entry.model.space(space).scope
     title = f"{model} / {space} ({scope}{', time-averaged' if scope == 'local' else ''}) - {params.label()}"
@@ -95,24 +98,25 @@ def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, o
                      uirevision=f"{model}/{space}/{params.key()}", style=opts.style,
                      highlight=highlight, neighbours=neighbours)
     timing = "from cache" if proj.from_cache else f"fitted in {proj.seconds:.1f} s"
-    caption = (f"{int(visible.sum())} of {len(items)} items shown; map {timing}."
+    caption = (f"{int(visible.sum()):,} of {len(items):,} items shown; map {timing}."
                + (f" Explained variance: {', '.join(f'{v:.0%}' for v in proj.explained)}." if proj.explained else "")
                + (" " + " ".join(notes) if notes else ""))
     return fig, caption
 
 
-def _ref_marks(ex: Explorer, model: str, space: str, params: ProjectionParams, refs: list[Ref],
-               session: Session) -> Marks | None:
-    from disentangle.explore.describe import describe_ref
+def ref_marks(ex: Explorer, model: str, space: str, params: ProjectionParams, refs: list[Ref],
+              session: Session) -> Marks:
+    """Where references sit on a map, with their names (those not on it left out)."""
+    from disentangle.explore.describe import ref_name
 
     xy, names, texts = [], [], []
     for ref in refs:
         p = ex.point_xy(model, space, params, ref, session)
         if p is not None:
             xy.append(p)
-            names.append(describe_ref(ex, ref, session, model).replace("**", ""))
+            names.append(ref_name(ex, ref, session, model))
             texts.append(str(ref))
-    return Marks(np.asarray(xy, np.float32).reshape(-1, 2), names, texts) if xy else None
+    return Marks(np.asarray(xy, np.float32).reshape(-1, 2), names, texts)
 
 
 def mean_names(ex: Explorer, model: str, space: str) -> list[str]:

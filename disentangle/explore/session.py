@@ -50,18 +50,19 @@ class Session:
 
     a, b: the selected points. user: own sounds, referenced as Ref.user(j).
     renders: the last rendered clips by name (for WAV export, at most
-    MAX_RENDERS). steps: per panel, the clips of the last strip (a gallery
-    click plays one). selection: points picked with box or lasso.
-    neighbours: the last neighbour list, for next/previous.
+    MAX_RENDERS). steps: per panel, the clips of the last strip by caption
+    (picking a step plays it). selection: points picked with box or lasso.
+    neighbours: the last neighbour list, for next/previous. hits: the last search results.
     """
 
     a: Ref | None = None
     b: Ref | None = None
     user: list[UserSound] = field(default_factory=list)
     renders: dict[str, Clip] = field(default_factory=dict)
-    steps: dict[str, list[Clip]] = field(default_factory=dict)
+    steps: dict[str, dict[str, Clip]] = field(default_factory=dict)
     selection: list[Ref] = field(default_factory=list)
     neighbours: list[Ref] = field(default_factory=list)
+    hits: list[Ref] = field(default_factory=list)
 
     def get(self, slot: Slot) -> Ref | None:
         """The point in slot "A" or "B"."""
@@ -97,16 +98,16 @@ class Session:
             self.renders.pop(next(iter(self.renders)))
         self._fit_budget()
 
-    def set_steps(self, panel: str, clips: list[Clip]) -> None:
-        """The clips of `panel`'s last strip (compacted; the newest panel is kept longest)."""
+    def set_steps(self, panel: str, clips: dict[str, Clip]) -> None:
+        """The clips of `panel`'s last strip by caption (compacted; the newest panel is kept longest)."""
         self.steps.pop(panel, None)
-        self.steps[panel] = [c.compact() for c in clips]
+        self.steps[panel] = {cap: c.compact() for cap, c in clips.items()}
         self._fit_budget()
 
     def nbytes(self) -> int:
         """Bytes of audio held: renders, strip steps and own sounds."""
         return (sum(c.audio.nbytes for c in self.renders.values())
-                + sum(c.audio.nbytes for clips in self.steps.values() for c in clips)
+                + sum(c.audio.nbytes for clips in self.steps.values() for c in clips.values())
                 + sum(u.clip.nbytes for u in self.user))
 
     def _fit_budget(self) -> None:

@@ -91,8 +91,8 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             assert "/gradio_api/file=" in href
             page.wait_for_selector("#point_spec img", timeout=30000)
             # the server-side selection names the clicked item
-            page.wait_for_function("document.body.innerText.includes('A:') && "
-                                   "document.body.innerText.includes('audio/')", timeout=10000)
+            page.wait_for_function("/A:\\s*(sine|square|saw)_\\d+_(pp|mf|ff)/.test(document.body.innerText)",
+                                   timeout=10000)
             status = page.evaluate(f"fetch({href!r}).then(r => r.status)")
             assert status == 200
             ring = page.evaluate("(() => { const gd = document.querySelector('#latent_map .js-plotly-plot');"

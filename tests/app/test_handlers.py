@@ -26,7 +26,7 @@ def test_render_point_outputs_int16_and_selects(handlers):
     assert s.a == Ref.corpus(5) and "sine_55_ff" in md and "G3" in md  # a note name, not MIDI 55
     _, _, _, _, md, s = handlers.render_point("tiny", "c:30", "B", "original, then reconstruction", s)
     assert s.b == Ref.corpus(30) and s.a == Ref.corpus(5)
-    assert "A: reconstruction" in s.renders and "B: original" in s.renders
+    assert "sine_55_ff reconstruction" in s.renders and "saw_60_pp original" in s.renders
     with pytest.warns(UserWarning, match="not a point reference"):
         out = handlers.render_point("tiny", "<script>", "A", "reconstruction", s)
     assert "not a point reference" in out[4] and all(isinstance(o, dict) for o in out[:4])  # outputs kept
@@ -39,11 +39,15 @@ def test_strip_handlers_and_step_audio(handlers):
     with pytest.warns(UserWarning, match="select a point"):
         handlers.sweep("tiny", "timbre", 0, -1, 1, 5, "value", s)
     s.a, s.b = Ref.corpus(1), Ref.corpus(20)
-    image, gallery, joined, first, info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
-    assert len(gallery) == 9 and joined[1].dtype == np.int16 and len(s.steps["sweep"]) == 9
+    figure, steps, joined, first, info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
+    assert len(steps["choices"]) == 9 and joined[1].dtype == np.int16 and len(s.steps["sweep"]) == 9
+    assert first is None  # only the all-steps player starts
+    picked = handlers.play_step("sweep")(s, steps["choices"][3])
+    assert picked[1].dtype == np.int16
     out = handlers.sample("tiny", 0.5, 3, 0, s, "1", "any (whole prior)", "any (whole prior)")
-    assert len(out[1]) == 3 and "square" in out[4]
-    assert handlers.export_wav("sweep (all steps)", s).endswith(".wav")
+    assert len(out[1]["choices"]) == 3 and "square" in out[4]
+    wav = handlers.export_wav("sweep timbre2 of sine_48_mf (all steps)", s)
+    assert wav.endswith("sweep_timbre2_of_sine_48_mf__all_steps.wav")  # named after source and action
     with pytest.warns(UserWarning):
         handlers.export_wav("never rendered", s)
     with pytest.warns(UserWarning, match="different"):

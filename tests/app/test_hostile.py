@@ -9,7 +9,6 @@ import socket
 import urllib.request
 import warnings
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,6 +48,8 @@ def call_handler(h, name: str, args: tuple, session: Session):
         return h.swap_ab(session)
     if name == "sample":
         return h.sample(*args[:4], session, *args[4:])
+    if name == "project":
+        return h.project(*args[:12], session, *args[12:])
     return getattr(h, name)(*args, session)
 
 
@@ -93,7 +94,7 @@ def test_refusals_name_the_argument_and_the_range(handlers):
     with pytest.warns(UserWarning, match=r"^point reference is too long \(5002 characters; at most 200\)$"):
         handlers.render_point("tiny", "c:" + "9" * 5000, "A", "reconstruction", s)
     with pytest.warns(UserWarning, match=r"^UMAP min_dist must be one of 0\.0, 0\.05"):
-        handlers.project("tiny", "timbre", "UMAP", 15, 0.1234, 30, 1, 2, "instrument", "", [], True, s)
+        handlers.project("tiny", "timbre", "UMAP", 15, 0.1234, 30, 1, 2, "instrument", "", [], True, s, 6.0, 0.7, False)
 
 
 def test_an_unexpected_failure_is_logged_once_and_the_user_sees_no_internals(handlers, monkeypatch, caplog):

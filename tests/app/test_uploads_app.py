@@ -5,7 +5,7 @@ from disentangle.explore import uploads
 
 
 def test_the_app_limits_upload_size_says_so_and_cleans_its_cache(explorer):
-    from main import DELETE_CACHE, build_demo, launch_options
+    from layout import DELETE_CACHE, build_demo, launch_options
 
     assert launch_options("127.0.0.1", 7860)["max_file_size"] == uploads.MAX_UPLOAD_BYTES
     demo = build_demo(explorer, "pca")
@@ -28,7 +28,7 @@ def test_old_exports_are_removed(tmp_path, monkeypatch):
 
 def test_session_state_expires_and_live_sessions_are_capped(explorer):
     import gradio as gr
-    from main import MAX_LIVE_SESSIONS, build_demo, launch_options
+    from layout import MAX_LIVE_SESSIONS, build_demo, launch_options
 
     demo = build_demo(explorer, "pca", session_ttl_s=30)
     states = [b for b in demo.blocks.values() if isinstance(b, gr.State)]

@@ -67,7 +67,7 @@ def test_operations(explorer):
         actions.sweep(explorer, "tiny", s, None, "timbre", 0)
     s.a = parse_click("c:3|123")
     sw = actions.sweep(explorer, "tiny", s, s.a, "timbre", 1, -1, 1, 9)
-    assert len(sw.clips) == 9 and len(sw.tiles) == 9
+    assert len(sw.clips) == 9 and len(sw.features) == 9 and sw.features[0].shape == (24, 16)
     gap = int(actions.GAP_SECONDS * sw.sample_rate)
     assert sw.joined().shape == (9 * 1920 + 8 * gap,)
     assert len(actions.sweep(explorer, "tiny", s, s.a, "motion", 0, -2, 2, 5, unit="std").clips) == 5
@@ -82,7 +82,7 @@ def test_operations(explorer):
     sampled = actions.sample(explorer, "tiny", {"timbre": 0, "pitch": None}, 0.5, 3)
     assert len(sampled.clips) == 3 and "from sine" in sampled.info  # names, not indices
     g = actions.grid(explorer, "tiny", s, "timbre", (0, 1), -1, 1, 3)
-    assert len(g.clips) == 9 and g.image.size[0] < 2 * g.image.size[1] + 50
+    assert len(g.clips) == 9 and g.columns == 3 and g.captions[0] == "(-1.0, +1.0)"  # top-left: highest y
 
 
 def test_upload_encodes_places_and_rejects_bad_files(explorer, world, tmp_path):

@@ -21,8 +21,8 @@ def test_renders_are_kept_as_int16_within_the_byte_cap(monkeypatch):
     assert s.nbytes() <= session_mod.MAX_SESSION_BYTES
     assert list(s.renders) == [f"clip {k}" for k in range(3, 8)]  # the newest stay
     assert s.renders["clip 7"].audio[0] == int(0.5 * 32767)
-    s.set_steps("sweep", [second() for _ in range(3)])
-    s.set_steps("grid", [second() for _ in range(3)])
+    s.set_steps("sweep", {f"step {k}": second() for k in range(3)})
+    s.set_steps("grid", {f"cell {k}": second() for k in range(3)})
     assert s.nbytes() <= session_mod.MAX_SESSION_BYTES and list(s.steps) == ["grid"]
     assert list(s.renders) == ["clip 7"]
 
@@ -31,7 +31,7 @@ def test_the_default_cap_holds_a_heavy_session():
     s = Session()
     for k in range(40):  # e.g. 6x6 grids and 15-step sweeps: long joined clips
         s.remember(f"grid {k} (all steps)", Clip(22050, np.zeros(22050 * 40, np.float32)))
-        s.set_steps(f"panel {k % 5}", [second() for _ in range(36)])
+        s.set_steps(f"panel {k % 5}", {f"cell {j}": second() for j in range(36)})
     assert s.nbytes() <= session_mod.MAX_SESSION_BYTES
 
 

@@ -1,0 +1,85 @@
+() => {
+  // 1. Click bridge: a gr.Plot has no click event, so listen to Plotly's own
+  // `plotly_click`, write "<ref>|<time>" into a hidden textbox and fire `input`
+  // (Python listens with `.change`). Gradio may rebuild the plot's DOM, hence
+  // the observer. The selection ring moves at once, before the server answers.
+  const send = (id, value) => {
+    const box = document.querySelector(`#${id} textarea, #${id} input`);
+    if (!box) return false;
+    box.value = value;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    return true;
+  };
+  window.__disentangleSend = send;
+  const attach = () => {
+    const gd = document.querySelector('#latent_map .js-plotly-plot');
+    if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
+    gd.__bridged = true;
+    gd.on('plotly_click', (ev) => {
+      const p = ev && ev.points && ev.points[0];
+      if (!p || p.customdata === undefined || p.customdata === null) return;
+      const ref = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
+      if (!send('click_box', String(ref) + '|' + Date.now())) return;
+      const checked = document.querySelector('#click_slot input:checked');
+      const slot = checked ? checked.value : 'A';
+      const idx = (gd.data || []).findIndex(t => t.name === 'selected ' + slot);
+      if (idx >= 0 && window.Plotly) {
+        window.Plotly.restyle(gd, {x: [[p.x]], y: [[p.y]], text: [[slot]]}, [idx]);
+      }
+    });
+    // Box or lasso selection -> the selected references, comma-separated.
+    gd.on('plotly_selected', (ev) => {
+      if (!ev || !ev.points) return;
+      const refs = ev.points.map(p => Array.isArray(p.customdata) ? p.customdata[0] : p.customdata)
+        .filter(r => typeof r === 'string' && r.startsWith('c:'));
+      send('selection_box', refs.join(',') + '|' + Date.now());
+    });
+  };
+  // Marks drawn by the server's JSON ({x, y, refs, names}) into an existing trace.
+  window.__disentangleMark = (trace, text) => {
+    const gd = document.querySelector('#latent_map .js-plotly-plot');
+    if (!gd || !window.Plotly || !text) return;
+    let m;
+    try { m = JSON.parse(text); } catch (e) { return; }
+    const idx = (gd.data || []).findIndex(t => t.name === trace);
+    if (idx < 0) return;
+    window.Plotly.restyle(gd, {x: [m.x], y: [m.y], customdata: [m.refs], hovertext: [m.names],
+                               showlegend: m.x.length > 0}, [idx]);
+  };
+  new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
+  setInterval(attach, 1000);
+
+  // 2. One sound at a time: whichever player starts pauses every other one,
+  // including players of other tabs and ones Gradio keeps outside the DOM.
+  const playing = new Set();
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function (...args) {
+    for (const other of playing) {
+      if (other !== this && !other.paused) other.pause();
+    }
+    playing.add(this);
+    return play.apply(this, args);
+  };
+  window.__disentanglePlaying = () => [...playing].filter(m => !m.paused).length;
+
+  // 3. Keyboard (ignored while typing): r replays, s swaps A and B,
+  // n / p select the next / previous neighbour.
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+    const key = ev.key.toLowerCase();
+    if (key === 'r') {
+      const player = [...playing].pop();
+      if (player) { player.currentTime = 0; player.play(); }
+    } else if (key === 's') {
+      const btn = document.querySelector('#swap_ab');
+      if (btn) btn.click();
+    } else if (key === 'n' || key === 'p') {
+      send('key_box', key + '|' + Date.now());
+    } else {
+      return;
+    }
+    ev.preventDefault();
+  });
+}

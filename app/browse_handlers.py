@@ -1,0 +1,178 @@
+"""Handlers of the browsing tools: neighbours, search, box/lasso selection, latent export.
+
+Like `ui_handlers`, they only convert UI values to `disentangle.explore` calls
+and back. Marks on the map (neighbours, search hits) go back as JSON that
+bridge.js draws into the existing map, so the map is not re-sent.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from ui_handlers import Handlers, audio_out, fresh, safe_name, user_errors
+
+from disentangle.explore import export
+from disentangle.explore.describe import item_labels, ref_name
+from disentangle.explore.mapview import ref_marks
+from disentangle.explore.neighbours import ALL_SPACES
+from disentangle.explore.refs import Ref, parse_click
+from disentangle.explore.session import Clip, Session
+
+#: Columns of the neighbour and search tables.
+NEIGHBOUR_COLUMNS = ["#", "name", "labels", "distance"]
+HIT_COLUMNS = ["#", "name", "labels"]
+#: At most this many selected items are played one after another.
+MAX_PLAYED = 30
+
+
+class BrowseHandlers:
+    """Neighbours, search, selection and latent export, over the shared explorer."""
+
+    def __init__(self, base: Handlers):
+        self.base = base
+        self.ex = base.ex
+
+    def _marks_json(self, model, space, params, refs: list[Ref], session: Session) -> str:
+        marks = ref_marks(self.ex, model, space, params, refs, session)
+        return json.dumps({"x": marks.xy[:, 0].tolist(), "y": marks.xy[:, 1].tolist(),
+                           "refs": marks.refs, "names": marks.names})
+
+    def _row(self, ref: Ref) -> tuple[str, str]:
+        item = self.ex.corpus.items[ref.index]
+        return ref_name(self.ex, ref), item_labels(item, self.ex.labels)
+
+    # --- neighbours ----------------------------------------------------------
+    @user_errors(3)
+    def neighbours(self, model, space, which, k, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
+        """Neighbours of A in the map's space (or `which`): (table, marks JSON, session)."""
+        session = fresh(session)
+        if session.a is None:
+            return [], self._marks_json(model, space, None, [], session), session
+        target = space if which in (None, "", "map space") else which
+        found = self.ex.neighbours(model).nearest(session.a, target, int(k), session)
+        session.neighbours = [n.ref for n in found]
+        rows = [[n.rank, *self._row(n.ref), round(n.distance, 4)] for n in found]
+        params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
+        return rows, self._marks_json(model, space, params, session.neighbours, session), session
+
+    def play_neighbour(self, model, autoplay, session, evt: gr.SelectData):
+        """A neighbour's row picked in the table -> it plays and becomes B."""
+        session = fresh(session)
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not 0 <= int(row) < len(session.neighbours):
+            return tuple(gr.skip() for _ in range(6))
+        return self.base.render_point(model, str(session.neighbours[int(row)]), "B", autoplay, session)
+
+    def step_neighbour(self, model, key, autoplay, session):
+        """Keyboard n / p: the next / previous neighbour of A plays and becomes B."""
+        session = fresh(session)
+        if not session.neighbours or not key:
+            return tuple(gr.skip() for _ in range(6))
+        step = 1 if str(key).startswith("n") else -1
+        pos = session.neighbours.index(session.b) if session.b in session.neighbours else -1
+        if pos < 0 and step < 0:
+            pos = 0
+        ref = session.neighbours[(pos + step) % len(session.neighbours)]
+        return self.base.render_point(model, str(ref), "B", autoplay, session)
+
+    # --- search ----------------------------------------------------------------
+    @user_errors(4, message_at=2)
+    def search(self, query, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
+        """(hits table, marks JSON, summary, session)."""
+        session = fresh(session)
+        hits = self.ex.search(str(query or ""))
+        session.hits = hits
+        params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
+        rows = [[n + 1, *self._row(r)] for n, r in enumerate(hits[:200])]
+        more = f" (the first 200 listed)" if len(hits) > 200 else ""
+        summary = f"{len(hits)} items match **{query}**{more}; pick one to select it." if hits else \
+            f"nothing matches **{query}**"
+        return rows, self._marks_json(model, space, params, hits, session), summary, session
+
+    def pick_hit(self, model, slot, autoplay, session, evt: gr.SelectData):
+        """A search hit picked in the table -> it plays and becomes A (or B)."""
+        session = fresh(session)
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not 0 <= int(row) < len(session.hits):
+            return tuple(gr.skip() for _ in range(6))
+        return self.base.render_point(model, str(session.hits[int(row)]), slot, autoplay, session)
+
+    # --- selection ---------------------------------------------------------------
+    def selected(self, value, session):
+        """Box or lasso on the map -> the session's selection: (summary, session)."""
+        session = fresh(session)
+        text = str(value or "").split("|", 1)[0]
+        refs = []
+        for part in filter(None, text.split(",")):
+            try:
+                ref = parse_click(part)
+            except ValueError:
+                continue
+            if ref is not None and ref.kind == "corpus" and ref.index < len(self.ex.corpus.items):
+                refs.append(ref)
+        session.selection = refs[:5000]
+        return self.selection_md(session), session
+
+    def selection_md(self, session: Session) -> str:
+        refs = session.selection
+        if not refs:
+            return "Nothing selected: choose *Box select* or *Lasso select* in the map's tool bar and drag."
+        names = ", ".join(ref_name(self.ex, r) for r in refs[:8])
+        return f"**{len(refs)} selected:** {names}{' ...' if len(refs) > 8 else ''}"
+
+    @user_errors(1)
+    def play_selection(self, model, session):
+        """The selected items' originals one after another (at most MAX_PLAYED)."""
+        session = fresh(session)
+        if not session.selection:
+            raise ValueError("select points with box or lasso first")
+        entry = self.ex.entry(model)
+        gap = np.zeros(int(0.12 * entry.interface.sample_rate), np.float32)
+        parts: list[np.ndarray] = []
+        for ref in session.selection[:MAX_PLAYED]:
+            clip = entry.original(ref, session)
+            if clip is not None:
+                parts += [clip, gap]
+        if not parts:
+            raise ValueError("none of the selected files could be read")
+        return audio_out(Clip(entry.interface.sample_rate, np.concatenate(parts[:-1])))
+
+    def clear_selection(self, session):
+        session = fresh(session)
+        session.selection = []
+        return self.selection_md(session), session
+
+    @user_errors(1)
+    def export_selection(self, kind, session):
+        """The selection as a CSV of names and labels, or a zip of its audio files."""
+        session = fresh(session)
+        if not session.selection:
+            raise ValueError("select points with box or lasso first")
+        folder = Path(tempfile.mkdtemp(prefix="disentangle-selection-"))
+        stem = f"selection_{len(session.selection)}_items_{safe_name(self.ex.corpus.name)}"
+        if kind == "zip":
+            return str(export.selection_zip(self.ex, session.selection, folder / f"{stem}.zip"))
+        return str(export.selection_csv(self.ex, session.selection, folder / f"{stem}.csv"))
+
+    @user_errors(1)
+    def export_latents(self, model, scope, kind, session):
+        """Latents of every space, of the corpus or of the selection, as CSV or NPZ."""
+        session = fresh(session)
+        refs = None
+        if scope == "selection":
+            if not session.selection:
+                raise ValueError("select points with box or lasso first (or export the whole corpus)")
+            refs = session.selection
+        folder = Path(tempfile.mkdtemp(prefix="disentangle-latents-"))
+        what = f"selection_{len(refs)}" if refs is not None else safe_name(self.ex.corpus.name)
+        stem = f"latents_{safe_name(model)}_{what}"
+        if kind == "npz":
+            return str(export.latents_npz(self.ex, model, folder / f"{stem}.npz", refs))
+        return str(export.latents_csv(self.ex, model, folder / f"{stem}.csv", refs))
+
+
+def neighbour_choices(spaces: list[str]) -> list[str]:
+    return ["map space", *spaces, ALL_SPACES]

@@ -1,0 +1,121 @@
+"""The browsing tools beside the map: neighbours, search, selection; and latent export.
+
+UI only (components and wiring); the handlers are in `browse_handlers`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+from browse_handlers import HIT_COLUMNS, NEIGHBOUR_COLUMNS, BrowseHandlers
+
+
+def mark_js(trace: str) -> str:
+    """A browser-side step that draws the JSON marks into the map's `trace` (bridge.js)."""
+    return f"(marks) => {{ window.__disentangleMark && window.__disentangleMark({trace!r}, marks); return []; }}"
+
+
+@dataclass
+class BrowseTools:
+    which: gr.Dropdown
+    k: gr.Slider
+    nb_table: gr.Dataframe
+    nb_json: gr.Textbox
+    key_box: gr.Textbox
+    query: gr.Textbox
+    search_btn: gr.Button
+    hits_md: gr.Markdown
+    hits_table: gr.Dataframe
+    hits_json: gr.Textbox
+    selection_box: gr.Textbox
+    sel_md: gr.Markdown
+    play_sel: gr.Button
+    clear_sel: gr.Button
+    sel_audio: gr.Audio
+    sel_csv: gr.Button
+    sel_zip: gr.Button
+    sel_file: gr.File
+
+    def wire(self, bh: BrowseHandlers, map_in: list, state, slot, autoplay, point_outs: list, selection_md) -> None:
+        """Connect the tools. map_in: model, space and the projection controls;
+        point_outs: what a click on the map fills (players, spectrograms, A/B, state)."""
+        model = map_in[0]
+        nb = dict(fn=bh.neighbours, inputs=[model, map_in[1], self.which, self.k, *map_in[2:], state],
+                  outputs=[self.nb_table, self.nb_json, state], api_name=False, show_progress="hidden")
+        # A new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours.
+        selection_md.change(**nb).then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
+        for comp in (self.which, self.k):
+            comp.input(**nb).then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
+        self.nb_table.select(bh.play_neighbour, [model, autoplay, state], point_outs, api_name=False)
+        self.key_box.change(bh.step_neighbour, [model, self.key_box, autoplay, state], point_outs,
+                            api_name=False, trigger_mode="always_last")
+        search = dict(fn=bh.search, inputs=[self.query, *map_in, state],
+                      outputs=[self.hits_table, self.hits_json, self.hits_md, state], api_name="search",
+                      show_progress="hidden")
+        for trigger in (self.query.submit, self.search_btn.click):
+            trigger(**search).then(None, self.hits_json, None, js=mark_js("search hits"), api_name=False)
+        self.hits_table.select(bh.pick_hit, [model, slot, autoplay, state], point_outs, api_name=False)
+        self.selection_box.change(bh.selected, [self.selection_box, state], [self.sel_md, state],
+                                  api_name="select_points", show_progress="hidden")
+        self.play_sel.click(bh.play_selection, [model, state], self.sel_audio, api_name="play_selection")
+        self.clear_sel.click(bh.clear_selection, state, [self.sel_md, state], api_name=False)
+        self.sel_csv.click(lambda s: bh.export_selection("csv", s), state, self.sel_file, api_name=False)
+        self.sel_zip.click(lambda s: bh.export_selection("zip", s), state, self.sel_file, api_name=False)
+
+
+def browse_tools(which_choices: list[str]) -> BrowseTools:
+    """The Neighbours / Search / Selection tabs (built inside the current Blocks context)."""
+    with gr.Tabs():
+        with gr.Tab("Neighbours", elem_id="neighbours_tab"):
+            with gr.Row():
+                which = gr.Dropdown(which_choices, value="map space", label="nearest to A in")
+                k = gr.Slider(1, 30, 8, step=1, label="how many")
+            nb_table = gr.Dataframe(headers=NEIGHBOUR_COLUMNS, interactive=False, elem_id="neighbour_table",
+                                    label="neighbours of A (pick one to hear it as B; keys n / p)", max_height=300)
+        with gr.Tab("Search", elem_id="search_tab"):
+            with gr.Row():
+                query = gr.Textbox(placeholder="a file name part or label values: violin C4 ff", label="search",
+                                   elem_id="search_query", scale=4)
+                search_btn = gr.Button("Find", scale=1)
+            hits_md = gr.Markdown(elem_id="search_summary")
+            hits_table = gr.Dataframe(headers=HIT_COLUMNS, interactive=False, elem_id="hit_table",
+                                      label="matches (pick one to select it)", max_height=300)
+        with gr.Tab("Selection", elem_id="selection_tab"):
+            sel_md = gr.Markdown("Nothing selected: choose *Box select* or *Lasso select* in the map's tool bar "
+                                 "and drag.", elem_id="selection_summary")
+            with gr.Row():
+                play_sel = gr.Button("Play them", size="sm")
+                clear_sel = gr.Button("Clear", size="sm")
+                sel_csv = gr.Button("Names CSV", size="sm")
+                sel_zip = gr.Button("WAVs (zip)", size="sm")
+            sel_audio = gr.Audio(label="the selection, one after another", interactive=False, autoplay=True,
+                                 elem_id="selection_audio")
+            sel_file = gr.File(label="selection file")
+    hidden = dict(visible="hidden")
+    return BrowseTools(which, k, nb_table, gr.Textbox(elem_id="neighbour_marks", **hidden),
+                       gr.Textbox(elem_id="key_box", **hidden), query, search_btn, hits_md, hits_table,
+                       gr.Textbox(elem_id="hit_marks", **hidden), gr.Textbox(elem_id="selection_box", **hidden),
+                       sel_md, play_sel, clear_sel, sel_audio, sel_csv, sel_zip, sel_file)
+
+
+@dataclass
+class LatentTools:
+    scope: gr.Radio
+    kind: gr.Radio
+    button: gr.Button
+    file: gr.File
+
+    def wire(self, bh: BrowseHandlers, model, state) -> None:
+        self.button.click(bh.export_latents, [model, self.scope, self.kind, state], self.file,
+                          api_name="export_latents")
+
+
+def export_latents_tools() -> LatentTools:
+    """Latent vectors of every space, of the corpus or the selection, as CSV or NPZ."""
+    gr.Markdown("**Latents** of every space (local spaces averaged over time in the CSV; full in the NPZ).")
+    with gr.Row():
+        scope = gr.Radio(["whole corpus", "selection"], value="whole corpus", label="of")
+        kind = gr.Radio(["csv", "npz"], value="csv", label="as")
+        button = gr.Button("Export latents")
+        file = gr.File(label="latents")
+    return LatentTools(scope, kind, button, file)
