@@ -29,6 +29,7 @@ from disentangle.checkpoint import CheckpointError, load_model, update_report  #
 from disentangle.evaluation import EvalConfig, evaluate, report_to_markdown, write_report  # noqa: E402
 from disentangle.evaluation.frames import annotation_frame_labels  # noqa: E402
 from disentangle.evaluation.probes import ProbeConfig  # noqa: E402
+from disentangle.evaluation.runner import shown_path  # noqa: E402
 from disentangle.evaluation.swaps import SwapConfig  # noqa: E402
 
 
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                      probe=ProbeConfig(max_frames=args.max_frames, seed=args.seed), seed=args.seed)
     # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
     frames = annotation_frame_labels(corpus, model.features, model.label_maps)
-    report: dict = ({"model": model.describe(), "checkpoint": model.checkpoint_path, "seconds": {}}
+    report: dict = ({"model": model.describe(), "checkpoint": shown_path(model.checkpoint_path), "seconds": {}}
                     if args.cross_only else
                     evaluate(model, corpus, args.split, cfg=cfg, frame_labels=frames, progress=not args.quiet,
                              log=say))
