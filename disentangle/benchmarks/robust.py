@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit-clients", type=int, default=4, help="clients asking for new maps")
     parser.add_argument("--hostile-values", type=int, default=len(HOSTILE),
                         help=f"how many of the {len(HOSTILE)} hostile values each argument gets")
+    parser.add_argument("--work", default=None, help="work folder, reused between runs (default: a new temporary one)")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
 
 
@@ -213,8 +214,10 @@ def upload_part(url: str, pid: int, model: str, work: Path) -> dict:
 def run(args: argparse.Namespace) -> dict:
     import sys
 
-    work = Path(tempfile.mkdtemp(prefix="bench-robust-"))
-    corpus = subset_corpus(Path(args.data), args.items, work / "corpus")
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench-robust-"))
+    corpus = work / "corpus"
+    if not (corpus / "metadata.csv").is_file():  # reused: its features and latents are cached
+        subset_corpus(Path(args.data), args.items, corpus)
     log = work / "app.log"
     proc, url, start_s = start_app([args.checkpoint], str(corpus), work / "cache", 16, log,
                                    ("--session-ttl", str(args.session_ttl), "--projection", "pca"))

@@ -27,6 +27,11 @@ def trained_on(model: DisentangleModel) -> str | None:
     return kind if kind in KINDS else None
 
 
+def trained_corpus(model: DisentangleModel) -> str | None:
+    """The name of the corpus folder a checkpoint was trained on, if recorded."""
+    return (model.meta.get("corpus") or {}).get("name")
+
+
 def matching_models(models: Mapping[str, M], corpus_kind: str | None,
                     say: Callable[[str], None] = print) -> dict[str, M]:
     """The models that suit a corpus of kind `corpus_kind` (None: not a built-in

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from disentangle.explore.corpus_match import trained_on
+from disentangle.explore.corpus_match import trained_corpus
 from disentangle.explore.describe import component_name, hover_text, placement_note, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapPoints, MapStyle, Marks, latent_map
@@ -44,7 +44,7 @@ def means_shown(ex: Explorer, model: str) -> tuple[bool, str]:
     The means were fitted to the training corpus; on another corpus they all
     land near the few items closest to them, a pile that says nothing.
     """
-    trained = trained_on(ex.entry(model).model)
+    trained = trained_corpus(ex.entry(model).model)
     if trained is None or trained == ex.corpus.name:
         return True, ""
     return False, f"Mixture means hidden: {model} was trained on the {trained!r} corpus, not on this one."
