@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "audio": "disentangle.benchmarks.audio",
     "models": "disentangle.benchmarks.models",
     "app": "disentangle.benchmarks.app",
+    "browser": "disentangle.benchmarks.browser",
 }
 
 
