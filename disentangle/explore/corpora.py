@@ -62,12 +62,10 @@ def open_data(path: str | Path, build: bool = False, say=print) -> Corpus:
         return open_corpus(folder)
     kind = builtin_kind(folder)
     if kind is not None and (build or kind == "notes"):
-        from disentangle.data.notes import build_notes_corpus
-        from disentangle.data.phrases import build_phrases_corpus
+        from disentangle.data.builtin import build_builtin
 
         say(f"{folder} has no corpus yet: rendering the {kind} corpus there (once)...")
-        builder = build_notes_corpus if kind == "notes" else build_phrases_corpus
-        return builder(folder, progress=True)
+        return build_builtin(kind, folder, progress=True)
     close = suggestions(folder)
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     if kind is not None:
