@@ -17,10 +17,9 @@ import numpy as np
 
 from disentangle.audio.io import AudioError
 from disentangle.explore import actions, export
-from disentangle.explore.describe import ref_name, selection_md, value_text
+from disentangle.explore.describe import probe_source, ref_name, selection_md, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
-from disentangle.explore.describe import probe_source
 from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
@@ -210,15 +209,15 @@ class Handlers:
         session = fresh(session)
         r = actions.interpolate(self.ex, model, session, None if space in (None, "", ALL_SPACES) else space,
                                 float(lo), float(hi), int(steps))
-        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of "
-                                   f"{self._name(session.a, session, model)} to {self._name(session.b, session, model)}")
+        a, b = self._name(session.a, session, model), self._name(session.b, session, model)
+        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of {a} to {b}")
 
     @user_errors(6, message_at=4)
     def swap(self, model, space, session):
         session = fresh(session)
         r = actions.swap(self.ex, model, session, space)
-        return self._strip_outputs(model, r, session, "swap", f"swap {space} of "
-                                   f"{self._name(session.a, session, model)} and {self._name(session.b, session, model)}")
+        a, b = self._name(session.a, session, model), self._name(session.b, session, model)
+        return self._strip_outputs(model, r, session, "swap", f"swap {space} of {a} and {b}")
 
     def targets(self, model, space):
         names = list(actions.class_targets(self.ex, model, space))
