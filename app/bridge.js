@@ -58,6 +58,7 @@
       if (other !== this && !other.paused) other.pause();
     }
     playing.add(this);
+    window.__disentangleLastPlay = performance.now();
     return play.apply(this, args);
   };
   window.__disentanglePlaying = () => [...playing].filter(m => !m.paused).length;

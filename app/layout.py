@@ -82,7 +82,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
             with gr.Column(scale=3):
                 with gr.Row():
                     model = gr.Dropdown(models, value=model0, label="model")
-                    space = gr.Dropdown(spaces0, value=spaces0[0], label="latent space")
+                    space = gr.Dropdown(spaces0, value=spaces0[0], label="latent space", elem_id="space_select")
                     colour = gr.Dropdown(labels, value=first_or_none(labels), label="colour by")
                 with gr.Row():
                     method = gr.Radio(list(METHODS), value=method_label, label="projection")

@@ -19,10 +19,9 @@ from disentangle.audio.io import AudioError
 from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
 from disentangle.explore import actions, export
 from disentangle.explore import validate as v
-from disentangle.explore.describe import ref_name, selection_md, value_text
+from disentangle.explore.describe import probe_source, ref_name, selection_md, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
-from disentangle.explore.describe import probe_source
 from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
@@ -218,8 +217,8 @@ class Handlers:
         space = None if space in (None, "", ALL_SPACES) else self.space(model, space)
         r = actions.interpolate(self.ex, model, session, space, v.number(lo, "alpha from", v.ALPHA),
                                 v.number(hi, "alpha to", v.ALPHA), v.integer(steps, "steps", v.STEPS))
-        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of "
-                                   f"{self._name(session.a, session, model)} to {self._name(session.b, session, model)}")
+        a, b = self._name(session.a, session, model), self._name(session.b, session, model)
+        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of {a} to {b}")
 
     @user_errors(6, message_at=4)
     def swap(self, model, space, session):
@@ -227,8 +226,8 @@ class Handlers:
         model = self.model(model)
         space = self.space(model, space)
         r = actions.swap(self.ex, model, session, space)
-        return self._strip_outputs(model, r, session, "swap", f"swap {space} of "
-                                   f"{self._name(session.a, session, model)} and {self._name(session.b, session, model)}")
+        a, b = self._name(session.a, session, model), self._name(session.b, session, model)
+        return self._strip_outputs(model, r, session, "swap", f"swap {space} of {a} and {b}")
 
     def targets(self, model, space):
         names = list(actions.class_targets(self.ex, model, space))

@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "models": "disentangle.benchmarks.models",
     "app": "disentangle.benchmarks.app",
     "robust": "disentangle.benchmarks.robust",
+    "browser": "disentangle.benchmarks.browser",
 }
 
 

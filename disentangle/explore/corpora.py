@@ -62,7 +62,7 @@ def open_data(path: str | Path, build: bool = False, say=print) -> Corpus:
         return open_corpus(folder)
     kind = builtin_kind(folder)
     if kind is not None and (build or kind == "notes"):
-        from disentangle.data.builtin import build_builtin  # main's several-source builder
+        from disentangle.data.builtin import build_builtin
 
         say(f"{folder} has no corpus yet: rendering the {kind} corpus there (once)...")
         return build_builtin(kind, folder, progress=True)

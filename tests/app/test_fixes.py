@@ -110,3 +110,18 @@ def test_wav_export_is_named_after_the_source_and_action(handlers):
     _, _, _, _, _, s = handlers.render_point("tiny", "c:7", "A", "reconstruction", Session())
     assert handlers.export_wav("sine_60_mf reconstruction", s).endswith("/sine_60_mf_reconstruction.wav")
     sf.info(handlers.export_wav("sine_60_mf original", s))
+
+
+def test_refitting_keeps_the_map_visible_with_one_progress_indicator(explorer):
+    """9: a refit covered the map with two progress bars; now only the caption shows progress."""
+    from main import build_demo
+
+    demo = build_demo(explorer, "pca")
+    config = demo.get_config_file()
+    plot = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "latent_map")
+    drawing = [d for d in config["dependencies"] if plot in [o for o in d["outputs"]]
+               and d.get("show_progress_on") is not None]
+    assert drawing, "no event draws the map"
+    for dep in drawing:
+        assert plot not in dep["show_progress_on"] and len(dep["show_progress_on"]) == 1
+        assert dep["show_progress"] in ("minimal", "hidden")

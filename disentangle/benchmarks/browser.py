@@ -1,0 +1,176 @@
+"""`bench.py browser`: the explorer as a listener meets it, timed in headless Chromium.
+
+Starts `app/main.py` on a corpus with its checkpoints, drives Debian's
+Chromium through Playwright and times, from the user's gesture (mouse down or
+key press, stamped in the page with `performance.now()`) to what they wait for:
+- click -> audio: until a player's `play()` is called (bridge.js stamps it);
+- click -> neighbours: until the neighbour table lists the new point's neighbours;
+- search: from Enter until the match table shows the results;
+- space switch with a cached map: until the map's title names the new space.
+Targets (issue 11): p95 <= 250 ms, <= 300 ms, <= 200 ms, <= 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from disentangle.benchmarks.app import REPO, _pct, start_app, stop_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+PLOT = "#latent_map .js-plotly-plot"
+# Every gesture stamps its time, so a measurement starts where the user acted.
+STAMP = """() => {
+  for (const type of ['mousedown', 'keydown']) {
+    document.addEventListener(type, () => { window.__t0 = performance.now(); }, true);
+  }
+}"""
+SEARCHES = ("violin", "flute ff", "C4", "trumpet pp", "cello G3", "piano", "mf", "clarinet C5", "organ", "A4")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder")
+    parser.add_argument("--checkpoint", nargs="*", default=None, help="checkpoints (default: the shipped "
+                        "ones trained on this corpus)")
+    parser.add_argument("--clicks", type=int, default=30, help="clicks timed")
+    parser.add_argument("--searches", type=int, default=10)
+    parser.add_argument("--switches", type=int, default=6, help="space switches timed")
+    parser.add_argument("--gl-iters", type=int, default=16)
+    parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+
+
+def _since_gesture(page, predicate: str, timeout_ms: float = 60000) -> float:
+    """Seconds from the last gesture until `predicate` (JS expression) holds, polled every frame."""
+    page.wait_for_function(f"(() => {{ if (!({predicate})) return false;"
+                           " window.__t1 = performance.now(); return true; })()", polling="raf",
+                           timeout=timeout_ms)
+    return page.evaluate("(window.__t1 - window.__t0) / 1000")
+
+
+def _visible_points(page) -> list[dict]:
+    boxes = []
+    for el in page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")[:3000:7]:
+        box = el.bounding_box()
+        if box and box["width"] > 0:
+            boxes.append(box)
+    return boxes
+
+
+def _click(page, box: dict) -> None:
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 20, y - 20)
+    page.mouse.move(x, y, steps=5)  # plotly only clicks what it has seen hovered
+    page.wait_for_timeout(150)
+    page.mouse.down()
+    page.mouse.up()
+
+
+def _summary(values: list[float]) -> dict:
+    return {"n": len(values), "p50_ms": 1000 * statistics.median(values), "p95_ms": 1000 * _pct(values, 95),
+            "max_ms": 1000 * max(values)} if values else {"n": 0}
+
+
+def measure(url: str, args: argparse.Namespace) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"click_to_audio": [], "click_to_neighbours": [], "search": [], "space_switch_cached": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1200})
+            page.goto(url, wait_until="domcontentloaded", timeout=300000)
+            page.wait_for_selector(f"{PLOT} .scatterlayer .trace .point", timeout=300000)
+            page.evaluate(STAMP)
+            page.wait_for_timeout(2000)
+            boxes = _visible_points(page)
+            rng = random.Random(0)
+            for n, box in enumerate(rng.sample(boxes, min(len(boxes), args.clicks + 2))):
+                before = page.evaluate("window.__disentangleLastPlay || 0")
+                table = page.evaluate("(document.querySelector('#neighbour_table tbody') || {}).innerText || ''")
+                _click(page, box)
+                audio = _since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}")
+                page.evaluate(f"window.__nbBefore = {json.dumps(table)}")
+                nb = _since_gesture(page, "(() => { const t = document.querySelector('#neighbour_table tbody');"
+                                          " return t && t.innerText && t.innerText !== window.__nbBefore; })()")
+                if n >= 2:  # the first clicks warm caches up
+                    out["click_to_audio"].append(audio)
+                    out["click_to_neighbours"].append(nb)
+            page.get_by_role("tab", name="Search").click()
+            box = "#search_query textarea, #search_query input"
+            for n, query in enumerate((SEARCHES * 4)[: args.searches + 1]):
+                page.fill(box, query)
+                page.evaluate("window.__hitsBefore = document.querySelector('#search_summary').innerText")
+                page.focus(box)
+                page.keyboard.press("Enter")
+                took = _since_gesture(page, "document.querySelector('#search_summary').innerText"
+                                            " !== window.__hitsBefore")
+                if n:
+                    out["search"].append(took)
+            spaces = page.evaluate(f"document.querySelector('{PLOT}').layout.title.text")
+            out["first_map"] = spaces
+            names = _space_names(page)
+            for n in range(args.switches + len(names)):
+                target = names[(n + 1) % len(names)]
+                took = _switch_space(page, target)
+                if n >= len(names):  # the first round fits or loads each map once
+                    out["space_switch_cached"].append(took)
+        finally:
+            browser.close()
+    return {k: (_summary(v) if isinstance(v, list) else v) for k, v in out.items()}
+
+
+def _space_names(page) -> list[str]:
+    page.click("#space_select input")
+    page.wait_for_selector("ul.options li", timeout=10000)
+    names = [li.inner_text().strip() for li in page.query_selector_all("ul.options li")]
+    page.keyboard.press("Escape")
+    return names
+
+
+def _switch_space(page, name: str) -> float:
+    page.click("#space_select input")
+    option = page.wait_for_selector(f"ul.options li:text-is({json.dumps(name)})", timeout=10000)
+    option.click()
+    return _since_gesture(page, f"(() => {{ const gd = document.querySelector('{PLOT}');"
+                                f" return gd && gd.layout && gd.layout.title &&"
+                                f" gd.layout.title.text.includes(' / ' + {json.dumps(name)} + ' ('); }})()")
+
+
+def run(args: argparse.Namespace) -> dict:
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from disentangle.data.schema import load_corpus
+
+    corpus = load_corpus(args.data)
+    checkpoints = args.checkpoint
+    if not checkpoints:
+        from disentangle import load_model
+        from disentangle.explore.corpus_match import matching_models
+
+        shipped = {str(p): load_model(p) for p in sorted((REPO / "checkpoints").glob("*.pt"))}
+        checkpoints = list(matching_models(shipped, corpus.name))
+    work = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    cache = work / "explore-cache"
+    proc, url, started = start_app(checkpoints, args.data, cache, args.gl_iters, work / "app.log")
+    try:
+        t = time.perf_counter()
+        results = measure(url, args)
+        results["wall_s"] = time.perf_counter() - t
+    finally:
+        stop_app(proc)
+    results.update({"corpus_items": len(corpus), "checkpoints": [Path(c).stem for c in checkpoints],
+                    "start_s": started})
+    for key in ("click_to_audio", "click_to_neighbours", "search", "space_switch_cached"):
+        r = results[key]
+        if r["n"]:
+            print(f"{key:22s} n={r['n']:3d}  p50 {r['p50_ms']:7.0f} ms  p95 {r['p95_ms']:7.0f} ms  "
+                  f"max {r['max_ms']:7.0f} ms", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return results

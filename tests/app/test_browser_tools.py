@@ -1,0 +1,89 @@
+"""Headless Chromium: one sound at a time, neighbours, search, box selection, keyboard (issue 11)."""
+from __future__ import annotations
+
+import pytest
+
+from test_browser import ARGS, CHROMIUM, REPO  # noqa: F401  (served_app comes from there too)
+from test_browser import served_app  # noqa: F401
+
+PLOT = "#latent_map .js-plotly-plot"
+
+
+def _click_point(page, index: int) -> None:
+    points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
+    box = points[index].bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 25, y - 25)
+    page.mouse.move(x, y, steps=6)  # plotly only clicks what it has seen hovered
+    page.wait_for_timeout(300)
+    page.mouse.down()
+    page.mouse.up()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browsing_tools_in_chromium(served_app):  # noqa: F811
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    out = REPO / "test-artifacts"
+    out.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=ARGS + ["--autoplay-policy=no-user-gesture-required"])
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1200})
+            page.goto(served_app, wait_until="domcontentloaded", timeout=180000)  # slow on a busy machine
+            page.wait_for_selector(f"{PLOT} .scatterlayer .trace .point", timeout=180000)
+            page.wait_for_timeout(1500)  # let the click bridge attach
+
+            # Neighbours of a click: listed by name and drawn on the map.
+            _click_point(page, 4)
+            page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
+            page.wait_for_function("document.querySelectorAll('#neighbour_table tbody tr').length >= 8",
+                                   timeout=30000)
+            page.wait_for_function(f"(() => {{ const gd = document.querySelector('{PLOT}');"
+                                   " const t = gd.data.find(t => t.name === 'neighbours');"
+                                   " return t && t.x.length === 8; })()", timeout=15000)
+            assert "_" in page.inner_text("#neighbour_table tbody tr:first-child")
+            page.screenshot(path=str(out / "app_neighbours.png"), full_page=True)
+
+            # Keyboard: n makes the next neighbour B.
+            page.mouse.click(5, 5)
+            page.keyboard.press("n")
+            page.wait_for_function("/B:\\s*\\S*(sine|square|saw)_/.test(document.body.innerText)", timeout=30000)
+
+            # Search: matches ringed on the map and listed.
+            page.click("#search_tab-button") if page.query_selector("#search_tab-button") else \
+                page.get_by_role("tab", name="Search").click()
+            page.fill("#search_query textarea, #search_query input", "saw ff")
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"(() => {{ const gd = document.querySelector('{PLOT}');"
+                                   " const t = gd.data.find(t => t.name === 'search hits');"
+                                   " return t && t.x.length === 4; })()", timeout=30000)
+            page.wait_for_function("document.querySelectorAll('#hit_table tbody tr').length === 4", timeout=15000)
+            page.screenshot(path=str(out / "app_search.png"), full_page=True)
+
+            # Box selection over the whole plot area.
+            page.evaluate(f"window.Plotly.relayout(document.querySelector('{PLOT}'), {{dragmode: 'select'}})")
+            area = page.query_selector(f"{PLOT} .nsewdrag").bounding_box()
+            page.mouse.move(area["x"] + 3, area["y"] + 3)
+            page.mouse.down()
+            page.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] - 3, steps=8)
+            page.mouse.up()
+            page.get_by_role("tab", name="Selection").click()
+            page.wait_for_function("/\\d+ selected/.test(document.querySelector('#selection_summary').innerText)",
+                                   timeout=30000)
+            page.screenshot(path=str(out / "app_selection.png"), full_page=True)
+
+            # One sound at a time: a sweep's players and the map's player never play together.
+            page.get_by_role("tab", name="Sweep").click()
+            page.get_by_role("button", name="Sweep A").click()
+            page.wait_for_function("window.__disentanglePlaying && window.__disentanglePlaying() >= 1",
+                                   timeout=60000)
+            page.wait_for_timeout(400)
+            assert page.evaluate("window.__disentanglePlaying()") == 1
+            page.screenshot(path=str(out / "app_sweep.png"), full_page=True)
+        finally:
+            browser.close()
