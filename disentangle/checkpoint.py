@@ -10,7 +10,13 @@ A checkpoint is one dict of plain Python types and tensors, so it loads with
      "train_state": {"optimizers", "schedulers", "epoch", "best", "rng",
                      "history", ...} or None (stripped for shipping),
      "history": [per-epoch metrics], "report": {...},
-     "meta": {"created", "git_commit", "torch", "corpus", ...}}
+     "meta": {"created", "git_commit", "torch", "corpus", ...},
+     "half": [state_dict keys stored as float16]}  # half-precision files only
+
+Half-precision storage (`save_checkpoint(..., half=True)`, `scripts/train.py
+--half`) stores the float32 weights as float16, halving the file (Hugging
+Face refuses plain pushes of files over 10 MiB); `load_checkpoint` turns the
+keys listed under `"half"` back into float32, so a model never sees float16.
 
 `load_model(name_or_path)` is the one door in: a bare name is
 `checkpoints/<name>.pt` at the repository root, a folder is a run folder
@@ -79,9 +85,46 @@ def _umask() -> int:
     return mask
 
 
-def save_dict(path: str | Path, ckpt: dict) -> Path:
-    """Atomically `torch.save` a checkpoint dict."""
+def save_dict(path: str | Path, ckpt: dict, half: bool = False) -> Path:
+    """Atomically `torch.save` a checkpoint dict (its weights in float16 if `half`)."""
+    if half:
+        ckpt = to_half(ckpt)
     return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
+
+
+#: float16's largest finite value; a float32 weight beyond it would be stored as inf.
+_HALF_MAX = float(torch.finfo(torch.float16).max)
+
+
+def to_half(ckpt: dict) -> dict:
+    """A copy of `ckpt` whose float32 weights are stored as float16, listed under `"half"`.
+
+    Only float32 tensors of `state_dict` change (integer buffers such as
+    BatchNorm's counter stay exact); float16 keeps ~3 significant digits.
+    Raises `ValueError` naming the
+    tensor if a weight does not fit float16's range (|x| > 65504).
+    """
+    state, half = {}, set(ckpt.get("half") or [])
+    for key, value in ckpt["state_dict"].items():
+        if isinstance(value, torch.Tensor) and value.dtype == torch.float32:
+            big = value.abs().max().item() if value.numel() else 0.0
+            if not big <= _HALF_MAX:  # also catches nan
+                raise ValueError(f"cannot store weight {key!r} in half precision: its largest "
+                                 f"magnitude {big:g} exceeds float16's {_HALF_MAX:g}")
+            value = value.to(torch.float16)
+            half.add(key)
+        state[key] = value
+    return {**ckpt, "state_dict": state, "half": sorted(half)}
+
+
+def _from_half(ckpt: dict) -> dict:
+    """Restore float32 for the keys a half-precision checkpoint lists under `"half"`."""
+    half = ckpt.get("half") or []
+    state = ckpt["state_dict"]
+    for key in half:
+        if key in state:
+            state[key] = state[key].to(torch.float32)
+    return ckpt
 
 
 def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict | None = None,
@@ -111,15 +154,18 @@ def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict |
 
 def save_checkpoint(path: str | Path, model: torch.nn.Module, normaliser: Any,
                     train_state: dict | None = None, report: dict | None = None,
-                    history: list | None = None, meta: dict | None = None) -> Path:
+                    history: list | None = None, meta: dict | None = None,
+                    half: bool = False) -> Path:
     """Write `model`'s self-describing checkpoint to `path`, atomically.
 
     normaliser: a `Normaliser` (or its `to_dict()`); train_state: what
     `--resume` needs (optimizer/scheduler states, epoch, best, RNG states as
     tensors, history) or None; report: evaluation metrics; meta: extra facts
-    (corpus name/fingerprint, wall time) merged into the default meta.
+    (corpus name/fingerprint, wall time) merged into the default meta;
+    half: store the float32 weights as float16 (see `to_half`).
     """
-    return save_dict(path, checkpoint_dict(model, normaliser, train_state, report, history, meta))
+    return save_dict(path, checkpoint_dict(model, normaliser, train_state, report, history, meta),
+                     half=half)
 
 
 def default_meta() -> dict:
@@ -142,15 +188,15 @@ def git_commit() -> str | None:
         return None
 
 
-def strip_training_state(src: str | Path, dst: str | Path | None = None) -> Path:
+def strip_training_state(src: str | Path, dst: str | Path | None = None, half: bool = False) -> Path:
     """Drop `train_state` (optimizers, RNG) from a checkpoint for shipping.
 
     Writes to `dst` (default: over `src`) atomically; history, report and
-    meta are kept.
+    meta are kept; `half` stores the weights as float16 (see `to_half`).
     """
     ckpt = load_checkpoint(src)
     ckpt["train_state"] = None
-    return save_dict(dst or src, ckpt)
+    return save_dict(dst or src, ckpt, half=half)
 
 
 def update_report(path: str | Path, report: dict, merge: bool = True) -> Path:
@@ -161,7 +207,7 @@ def update_report(path: str | Path, report: dict, merge: bool = True) -> Path:
     base = dict(ckpt.get("report") or {}) if merge else {}
     base.update(to_plain(report))
     ckpt["report"] = base
-    return save_dict(path, ckpt)
+    return save_dict(path, ckpt, half=bool(ckpt.get("half")))  # a half file stays half
 
 
 # --- reading ------------------------------------------------------------------
@@ -213,7 +259,7 @@ def load_checkpoint(path: str | Path) -> dict:
     missing = [k for k in REQUIRED if k not in ckpt]
     if missing:
         raise CheckpointError(path, f"damaged checkpoint: missing keys {missing}")
-    return ckpt
+    return _from_half(ckpt)
 
 
 def _looks_like_torch_or_pickle(path: Path) -> bool:
@@ -310,4 +356,4 @@ def _normaliser_from_dict(d: dict, path: Path):
 
 __all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_model",
            "build_model", "strip_training_state", "update_report", "atomic_write", "save_dict",
-           "checkpoint_dict", "resolve_checkpoint", "checkpoints_dir"]
+           "checkpoint_dict", "resolve_checkpoint", "checkpoints_dir", "to_half"]

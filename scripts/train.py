@@ -58,6 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
     parser.add_argument("--set", nargs="*", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
                         help="override config values, e.g. train.epochs=3 model_config.label_fraction=0.5")
+    parser.add_argument("--half", action="store_true",
+                        help="store the artifact's weights in float16 (half the file; loads as float32)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines")
     return parser.parse_args(argv)
 
@@ -74,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     artifact = train(run, args.data, args.out, epochs=args.epochs, device=args.device,
                      resume=args.resume, progress=not args.quiet)
+    if args.half and artifact.is_file():  # only the artifact: last.pt/best.pt keep float32 to resume
+        from disentangle.checkpoint import strip_training_state
+
+        strip_training_state(artifact, half=True)
     print(artifact)
     return 0
 
