@@ -20,7 +20,13 @@ from pathlib import Path
 
 import gradio as gr
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # ui_handlers beside this file
+HERE = Path(__file__).resolve().parent
+# From a checkout (a Space runs `python app/main.py`) the app uses the package
+# beside it, whatever copy pip installed; a wheel's copy (disentangle/_app)
+# uses the installed package.
+if (HERE.parent / "disentangle" / "__init__.py").is_file() and (HERE.parent / "pyproject.toml").is_file():
+    sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))  # ui_handlers beside this file
 
 from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
 
@@ -28,8 +34,7 @@ from disentangle.explore.corpus_match import matching_models  # noqa: E402
 from disentangle.explore.explorer import Explorer  # noqa: E402
 from disentangle.explore.projection import ProjectionParams  # noqa: E402
 from disentangle.explore.session import new_session  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
+from disentangle.paths import data_root  # noqa: E402
 
 # The click bridge: a gr.Plot has no click event, so listen to Plotly's own
 # `plotly_click`, write "<ref>|<time>" into a hidden textbox and fire `input`
@@ -308,7 +313,8 @@ def open_data(path: str):
     try:
         from disentangle.data.loaders import open_corpus
 
-        if folder.exists() or not str(path).startswith(("data/", str(REPO / "data"))):
+        ours = folder.parent.resolve() == data_root().resolve() or str(path).startswith("data/")
+        if folder.exists() or not ours:
             return open_corpus(path)
     except ImportError:
         pass
@@ -329,7 +335,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", nargs="+", action="extend", help="checkpoint names or paths "
                         "(default: every checkpoints/*.pt)")
-    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder (default data/notes)")
+    parser.add_argument("--data", default=str(data_root() / "notes"),
+                        help="corpus folder (default: notes under the data root, data/notes in a checkout; "
+                             "$DISENTANGLE_DATA sets the root); rendered there on first use if missing")
     parser.add_argument("--host", default=None, help="server address (default 127.0.0.1, "
                         "or $GRADIO_SERVER_NAME)")
     parser.add_argument("--port", type=int, default=None)

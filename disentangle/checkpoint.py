@@ -19,8 +19,9 @@ Face refuses plain pushes of files over 10 MiB); `load_checkpoint` turns the
 keys listed under `"half"` back into float32, so a model never sees float16.
 
 `load_model(name_or_path)` is the one door in: a bare name is
-`checkpoints/<name>.pt` at the repository root, a folder is a run folder
-(its `best.pt`), anything else a file path.
+`checkpoints/<name>.pt` at the repository root (an installed package ships its
+own copy; `$DISENTANGLE_CHECKPOINTS` overrides both, see `disentangle.paths`),
+a folder is a run folder (its `best.pt`), anything else a file path.
 """
 from __future__ import annotations
 
@@ -50,10 +51,10 @@ class CheckpointError(RuntimeError):
 
 
 def checkpoints_dir() -> Path:
-    """`checkpoints/` at the repository root (beside the package folder)."""
-    import disentangle
+    """Where bare names are looked up: `checkpoints/` in a checkout (see `disentangle.paths`)."""
+    from disentangle.paths import checkpoints_dir as where
 
-    return Path(disentangle.__file__).resolve().parents[1] / "checkpoints"
+    return where()
 
 
 # --- writing ------------------------------------------------------------------

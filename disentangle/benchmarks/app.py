@@ -25,11 +25,11 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from disentangle.paths import app_dir, checkpoints_dir, data_root
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder")
+    parser.add_argument("--data", default=str(data_root() / "notes"), help="corpus folder")
     parser.add_argument("--checkpoint", nargs="*", default=None,
                         help="checkpoints to serve (default: checkpoints/*.pt, else an untrained --config model)")
     parser.add_argument("--config", default="gmvae-cpu", help="config for the untrained stand-in model")
@@ -71,11 +71,14 @@ def stand_in_checkpoint(config: str, corpus, out: Path) -> Path:
 def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log: Path) -> tuple:
     """(process, url, seconds until the server answered)."""
     port = _free_port()
-    cmd = [sys.executable, str(REPO / "app" / "main.py"), "--checkpoint", *checkpoints, "--data", data,
+    folder = app_dir()
+    if folder is None:
+        raise RuntimeError("the explorer app (app/main.py) is neither in a checkout nor installed")
+    cmd = [sys.executable, str(folder / "main.py"), "--checkpoint", *checkpoints, "--data", data,
            "--host", "127.0.0.1", "--port", str(port), "--cache", str(cache), "--gl-iters", str(gl_iters),
            "--no-precompute"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=REPO,
+    proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT,
                             env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     import urllib.request
@@ -185,7 +188,7 @@ def run(args: argparse.Namespace) -> dict:
         from disentangle import load_model
         from disentangle.explore.corpus_match import matching_models
 
-        shipped = {str(p): load_model(p) for p in sorted((REPO / "checkpoints").glob("*.pt"))}
+        shipped = {str(p): load_model(p) for p in sorted(checkpoints_dir().glob("*.pt"))}
         checkpoints = list(matching_models(shipped, corpus.name)) if shipped else []
     stand_in = not checkpoints
     if stand_in:
