@@ -28,13 +28,13 @@ if (HERE.parent / "disentangle" / "__init__.py").is_file() and (HERE.parent / "p
     sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))  # ui_handlers beside this file
 
-from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none  # noqa: E402
+from ui_handlers import ALL_SPACES, ANY, MAX_SPACES, METHODS, Handlers, first_or_none
 
-from disentangle.explore.corpus_match import matching_models  # noqa: E402
-from disentangle.explore.explorer import Explorer  # noqa: E402
-from disentangle.explore.projection import ProjectionParams  # noqa: E402
-from disentangle.explore.session import new_session  # noqa: E402
-from disentangle.paths import data_root  # noqa: E402
+from disentangle.explore.corpus_match import matching_models
+from disentangle.explore.explorer import Explorer
+from disentangle.explore.projection import ProjectionParams
+from disentangle.explore.session import new_session
+from disentangle.paths import data_root
 
 # The click bridge: a gr.Plot has no click event, so listen to Plotly's own
 # `plotly_click`, write "<ref>|<time>" into a hidden textbox and fire `input`
@@ -193,14 +193,13 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
                     gr_steps = gr.Slider(2, 6, 4, step=1, label="cells per side")
                 gr_btn = gr.Button("Grid", variant="primary")
                 gr_out = _strip_outputs("grid")
-            with gr.Tab("Your sound"):
-                with gr.Row():
-                    upload = gr.Audio(sources=["upload", "microphone"], type="filepath", label="upload or record")
-                    with gr.Column():
-                        up_name = gr.Textbox(label="name (optional)")
-                        up_slot = gr.Radio(["A", "B", "neither"], value="A", label="use it as")
-                        up_btn = gr.Button("Encode and place on the map", variant="primary")
-                        up_msg = gr.Markdown()
+            with gr.Tab("Your sound"), gr.Row():
+                upload = gr.Audio(sources=["upload", "microphone"], type="filepath", label="upload or record")
+                with gr.Column():
+                    up_name = gr.Textbox(label="name (optional)")
+                    up_slot = gr.Radio(["A", "B", "neither"], value="A", label="use it as")
+                    up_btn = gr.Button("Encode and place on the map", variant="primary")
+                    up_msg = gr.Markdown()
             with gr.Tab("How disentangled"):
                 probe = gr.Plot(label="probe F1")
                 report = gr.Markdown()
@@ -215,7 +214,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap") -> gr.Blocks:
 
         proj_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour,
                    filter_label, filter_values, show_comp, state]
-        project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption])
+        project = {"fn": h.project, "inputs": proj_in, "outputs": [plot, caption]}
         model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report]
 
         demo.load(h.model_changed, [model, state], model_outs, api_name=False).then(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -127,7 +128,8 @@ class Handlers:
 
     @user_errors
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
-                filter_label, filter_values, show_components, session, progress=gr.Progress()):
+                filter_label, filter_values, show_components, session,
+                progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
         session = fresh(session)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         if not self.ex.has_projection(model, space, params):

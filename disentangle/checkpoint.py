@@ -32,8 +32,9 @@ import subprocess
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -183,7 +184,7 @@ def git_commit() -> str | None:
     try:
         root = Path(__file__).resolve().parents[1]
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
+                             text=True, timeout=5, check=False)
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -249,7 +250,7 @@ def load_checkpoint(path: str | Path) -> dict:
         else:
             problem = f"truncated, corrupt or not a torch checkpoint file ({msg})"
         raise CheckpointError(path, problem) from None
-    except Exception as exc:  # any other failure of the unpickler is still "unreadable"
+    except Exception as exc:  # noqa: BLE001 - any other failure of the unpickler is still "unreadable"
         raise CheckpointError(path, f"unreadable checkpoint file ({type(exc).__name__}: {exc})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         kind = type(ckpt).__name__
@@ -293,7 +294,7 @@ def build_model(ckpt: dict, path: str | Path = "<checkpoint>", device: str | tor
         raise CheckpointError(path, f"stored config does not fit model {name!r}: {exc}") from None
     try:
         model = cls(config, features, {k: list(v) for k, v in ckpt["label_maps"].items()})
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a constructor refusing a stored config may raise anything
         raise CheckpointError(path, f"cannot build model {name!r} from the stored config "
                                     f"({type(exc).__name__}: {exc})") from None
     try:
@@ -350,11 +351,24 @@ def _normaliser_from_dict(d: dict, path: Path):
 
     try:
         return Normaliser.from_dict(dict(d))
-    except Exception as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(path, f"damaged normaliser settings {d!r} ({type(exc).__name__}: {exc})"
                               ) from None
 
 
-__all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_model",
-           "build_model", "strip_training_state", "update_report", "atomic_write", "save_dict",
-           "checkpoint_dict", "resolve_checkpoint", "checkpoints_dir", "to_half"]
+__all__ = [
+    "FORMAT",
+    "CheckpointError",
+    "atomic_write",
+    "build_model",
+    "checkpoint_dict",
+    "checkpoints_dir",
+    "load_checkpoint",
+    "load_model",
+    "resolve_checkpoint",
+    "save_checkpoint",
+    "save_dict",
+    "strip_training_state",
+    "to_half",
+    "update_report",
+]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's package
 
-from disentangle.cli.bench import main  # noqa: E402
+from disentangle.cli.bench import main
 
 if __name__ == "__main__":
     sys.exit(main())

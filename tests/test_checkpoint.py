@@ -6,14 +6,21 @@ import pickle
 
 import pytest
 import torch
+from training.helpers import TinyConfig, TinyModel, state_equal
 
 import disentangle
 from disentangle import checkpoint as ck
-from disentangle.checkpoint import (FORMAT, CheckpointError, load_checkpoint, load_model,
-                                    save_checkpoint, strip_training_state, update_report)
+from disentangle.checkpoint import (
+    FORMAT,
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    strip_training_state,
+    update_report,
+)
 from disentangle.features.config import FeatureConfig
 from disentangle.features.spectrogram import Normaliser
-from training.helpers import TinyConfig, TinyModel, state_equal
 
 LABELS = {"instrument": ["a", "b"], "pitch": ["60", "61"]}
 
@@ -55,7 +62,7 @@ def test_package_reexports_load_model():
 
 
 def test_run_folder_and_bare_name(saved, tmp_path, monkeypatch):
-    model, path = saved
+    _model, path = saved
     run = tmp_path / "run"
     run.mkdir()
     os.replace(path, run / "best.pt")

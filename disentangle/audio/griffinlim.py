@@ -70,7 +70,7 @@ def griffin_lim(magnitude: Tensor, cfg: FeatureConfig, n_iter: int = 32,
     alpha, beta, gamma = METHODS[method]
     n = length if length is not None else (mag.shape[-1] - 1) * cfg.hop_length
     window = hann_window(cfg, device)
-    kw = dict(n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=window, center=True)
+    kw = {"n_fft": cfg.n_fft, "hop_length": cfg.hop_length, "window": window, "center": True}
 
     if init == "random":
         gen = torch.Generator().manual_seed(seed)

@@ -78,8 +78,9 @@ def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log
            "--host", "127.0.0.1", "--port", str(port), "--cache", str(cache), "--gl-iters", str(gl_iters),
            "--no-precompute"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     import urllib.request
 
@@ -124,7 +125,7 @@ def concurrent_clicks(url: str, model: str, refs: list[str], clients: int, per_c
     def worker(k: int) -> None:
         try:
             client = Client(url, verbose=False, download_files=False)
-        except Exception as exc:  # counted, not raised: the point is to see failures
+        except Exception as exc:  # noqa: BLE001 - counted, not raised: the point is to see failures
             with lock:
                 errors.append(f"connect: {exc}")
             return
@@ -135,7 +136,7 @@ def concurrent_clicks(url: str, model: str, refs: list[str], clients: int, per_c
             try:
                 md = client.predict(model, ref, "A", "reconstruction", api_name="/render_point")[4]
                 ok = "A:" in md
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failed click is counted as an error
                 ok, md = False, str(exc)
             with lock:
                 times.append(time.perf_counter() - t)
@@ -164,7 +165,7 @@ def time_projections(checkpoint: str, corpus, cache: Path) -> dict:
     entry = ex.entry("m")
     space = ex.space_names("m")[0]
     x = entry.flat[space]
-    out = {"points": int(len(x)), "space": space}
+    out = {"points": len(x), "space": space}
     for method in ("pca", "tsne", "umap"):
         params = ProjectionParams(method)
         t = time.perf_counter()

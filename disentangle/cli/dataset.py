@@ -49,9 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     report = BuildReport()
-    common = dict(soundfont=args.soundfont, sample_rate=args.sample_rate, seed=args.seed,
-                  progress=not args.quiet, instruments=args.instruments, force=args.force,
-                  report=report)
+    common = {"soundfont": args.soundfont, "sample_rate": args.sample_rate, "seed": args.seed,
+                  "progress": not args.quiet, "instruments": args.instruments, "force": args.force,
+                  "report": report}
     try:
         if args.corpus == "notes":
             from disentangle.data.notes import build_notes_corpus

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -157,7 +157,7 @@ def load_or_train(x: Tensor, y: Tensor, classes: list[str], cache_dir: str | Pat
                 clf = build_classifier(x.shape[1], len(classes), cfg)
                 clf.load_state_dict(blob["state_dict"])
                 return clf.eval()
-            except Exception:  # noqa: BLE001 - any unreadable cache entry is simply rebuilt
+            except Exception:  # noqa: BLE001, S110 - any unreadable cache entry is simply rebuilt
                 pass  # corrupt, truncated or stale: retrain and overwrite it
     clf = train_classifier(x, y, len(classes), cfg)
     if path is not None:

@@ -85,7 +85,7 @@ def track_pitch(audio: np.ndarray, sample_rate: int, cfg: CrepeConfig = CrepeCon
         raise ValueError(f"CREPE capacity must be one of {sorted(CAPACITIES)}, not {cfg.capacity!r}")
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     x = torch.from_numpy(resample(audio, sample_rate, SAMPLE_RATE))
-    hop = max(1, int(round(cfg.hop_ms * SAMPLE_RATE / 1000)))
+    hop = max(1, round(cfg.hop_ms * SAMPLE_RATE / 1000))
     acts = []
     with torch.inference_mode():
         for clip in x:  # torchcrepe frames one clip at a time: (T, 1024) per batch

@@ -6,8 +6,8 @@ These are the building blocks evaluation and the app share: they only use
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import torch

@@ -16,8 +16,8 @@ time-averaged means otherwise.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning

@@ -8,8 +8,8 @@ the app turns them into `gr.Error`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -310,7 +310,7 @@ def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = 
         if info.frames / max(info.samplerate, 1) > MAX_UPLOAD_SECONDS:
             warnings_out.append(f"{p.name} is {info.frames / info.samplerate:.0f} s long; "
                                 f"only the first {MAX_UPLOAD_SECONDS:.0f} s are read")
-    except Exception:
+    except (RuntimeError, OSError):  # soundfile's errors are RuntimeErrors
         pass  # load_audio below gives the precise reason (or decodes it via librosa)
     audio = load_audio(p, iface.sample_rate, max_seconds=MAX_UPLOAD_SECONDS)
     clip = iface.prepare(audio)

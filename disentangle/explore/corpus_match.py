@@ -8,7 +8,8 @@ every checkpoint opens.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 BUILTIN = ("notes", "phrases")
 M = TypeVar("M")

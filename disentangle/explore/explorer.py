@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -102,7 +102,7 @@ class Explorer:
         self.hover = [self._hover_text(i) for i in range(len(corpus.items))]
 
     # --- building --------------------------------------------------------
-    def build(self, progress: Progress | None = None, params: ProjectionParams | None = None) -> "Explorer":
+    def build(self, progress: Progress | None = None, params: ProjectionParams | None = None) -> Explorer:
         """Features, latents (cached on disk) and, if `params`, the first map of every model."""
         from disentangle.features.cache import load_features
 
@@ -128,7 +128,7 @@ class Explorer:
             latents = cache.load(paths, spaces)
             if latents is None:
                 progress(n / len(self.models_in), f"encoding {len(paths)} items with {name}")
-                latents = encode_all(interface, x, progress=lambda f, t: progress(n / len(self.models_in), t))
+                latents = encode_all(interface, x, progress=lambda f, t, n=n: progress(n / len(self.models_in), t))
                 cache.save(paths, latents)
             flat = {s: pooled(torch.from_numpy(v)).numpy() for s, v in latents.items()}
             entry = ModelEntry(name, model, interface, key, rows, x, latents, flat, cache,
@@ -151,7 +151,7 @@ class Explorer:
         try:
             render_point(self, entry.name, f"c:{int(entry.rows[0])}", {"user": []})
             original_clip(self, entry.name, f"c:{int(entry.rows[-1])}", {"user": []})
-        except Exception as exc:  # a broken first file must not stop the app; clicks report it
+        except Exception as exc:  # noqa: BLE001 - a broken first file must not stop the app; clicks report it
             import warnings
 
             warnings.warn(f"warm-up of {entry.name} failed: {exc}")

@@ -9,8 +9,8 @@ the app can send it back to Python.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -126,8 +126,8 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             x=points.coords[sel, 0], y=points.coords[sel, 1], mode="markers", name=colour_by,
             customdata=[points.refs[i] for i in sel], hovertext=[points.hover[i] for i in sel],
             hovertemplate="%{hovertext}<extra></extra>",
-            marker=dict(size=6, color=colour[known], colorscale="Viridis", showscale=True,
-                        colorbar=dict(title=colour_by, thickness=12)), showlegend=False))
+            marker={"size": 6, "color": colour[known], "colorscale": "Viridis", "showscale": True,
+                        "colorbar": {"title": colour_by, "thickness": 12}}, showlegend=False))
         if (~known).any():
             classes_unknown = idx[~known]
             _add_class(fig, points, classes_unknown, "(unknown)", "#bbbbbb")
@@ -139,30 +139,30 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         xy = np.asarray(components["xy"])
         fig.add_trace(go.Scatter(
             x=xy[:, 0], y=xy[:, 1], mode="markers+text", name="mixture means",
-            text=list(components["labels"]), textposition="top center", textfont=dict(size=10),
+            text=list(components["labels"]), textposition="top center", textfont={"size": 10},
             customdata=list(components["refs"]),
             hovertemplate="component: %{text}<extra>mixture mean</extra>",
-            marker=dict(symbol="x-thin", size=12, line=dict(width=2, color="black"), color="black")))
+            marker={"symbol": "x-thin", "size": 12, "line": {"width": 2, "color": "black"}, "color": "black"}))
     if extras:
         fig.add_trace(go.Scatter(
             x=[e["xy"][0] for e in extras], y=[e["xy"][1] for e in extras], mode="markers+text",
             name="your sounds", text=[e["name"] for e in extras], textposition="bottom center",
             customdata=[e["ref"] for e in extras], hovertemplate="your sound: %{text}<extra></extra>",
-            marker=dict(symbol="star", size=16, color="gold", line=dict(width=1.5, color="black"))))
+            marker={"symbol": "star", "size": 16, "color": "gold", "line": {"width": 1.5, "color": "black"}}))
     selected = selected or {}
     for key, colour in (("A", "red"), ("B", "blue")):
         xy = selected.get(key)
         fig.add_trace(go.Scatter(
             x=[xy[0]] if xy else [], y=[xy[1]] if xy else [], mode="markers+text", name=f"selected {key}",
-            text=[key] if xy else [], textposition="top right", textfont=dict(color=colour, size=14),
+            text=[key] if xy else [], textposition="top right", textfont={"color": colour, "size": 14},
             hoverinfo="skip", showlegend=False,
-            marker=dict(symbol="circle-open", size=20, line=dict(width=3, color=colour), color=colour)))
+            marker={"symbol": "circle-open", "size": 20, "line": {"width": 3, "color": colour}, "color": colour}))
     fig.update_layout(
-        title=dict(text=title, font=dict(size=13)), height=560, margin=dict(l=10, r=10, t=40, b=10),
+        title={"text": title, "font": {"size": 13}}, height=560, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision,
-        legend=dict(itemsizing="constant", font=dict(size=10)), plot_bgcolor="white",
-        xaxis=dict(showgrid=False, zeroline=False, showticklabels=False),
-        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False))
+        legend={"itemsizing": "constant", "font": {"size": 10}}, plot_bgcolor="white",
+        xaxis={"showgrid": False, "zeroline": False, "showticklabels": False},
+        yaxis={"showgrid": False, "zeroline": False, "showticklabels": False})
     return fig
 
 
@@ -170,7 +170,7 @@ def _add_class(fig: go.Figure, points: MapPoints, members: np.ndarray, name: str
     fig.add_trace(go.Scatter(
         x=points.coords[members, 0], y=points.coords[members, 1], mode="markers", name=name,
         customdata=[points.refs[i] for i in members], hovertext=[points.hover[i] for i in members],
-        hovertemplate="%{hovertext}<extra></extra>", marker=dict(size=6, color=colour, opacity=0.8)))
+        hovertemplate="%{hovertext}<extra></extra>", marker={"size": 6, "color": colour, "opacity": 0.8}))
 
 
 def _is_number(v: str) -> bool:
@@ -190,16 +190,16 @@ def probe_heatmap(probe: dict[str, dict[str, float]] | None) -> go.Figure:
     fig = go.Figure()
     if not probe:
         fig.update_layout(title="How disentangled: not evaluated (this checkpoint has no probe scores)",
-                          height=240, xaxis=dict(visible=False), yaxis=dict(visible=False))
+                          height=240, xaxis={"visible": False}, yaxis={"visible": False})
         return fig
     spaces = list(probe)
     labels = sorted({lab for row in probe.values() for lab in row})
     z = [[probe[s].get(lab) for lab in labels] for s in spaces]
     text = [["" if v is None else f"{v:.2f}" for v in row] for row in z]
     fig.add_trace(go.Heatmap(z=z, x=labels, y=spaces, text=text, texttemplate="%{text}", zmin=0, zmax=1,
-                             colorscale="Viridis", colorbar=dict(title="F1"),
+                             colorscale="Viridis", colorbar={"title": "F1"},
                              hovertemplate="space %{y} -> %{x}: F1 %{z:.3f}<extra></extra>"))
     fig.update_layout(title="How disentangled: probe F1 of each label from each latent space",
-                      height=120 + 45 * len(spaces), margin=dict(l=10, r=10, t=50, b=10),
-                      xaxis=dict(title="label predicted"), yaxis=dict(title="latent space", autorange="reversed"))
+                      height=120 + 45 * len(spaces), margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      xaxis={"title": "label predicted"}, yaxis={"title": "latent space", "autorange": "reversed"})
     return fig

@@ -40,9 +40,16 @@ from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, register
-from disentangle.models.dsae_nets import (AutoregressiveDecoder, FactorisedDecoder, FrameStandardiser,
-                                          GlobalEncoder, LocalEncoder, LSTMPrior, posterior_kl,
-                                          random_pairing)
+from disentangle.models.dsae_nets import (
+    AutoregressiveDecoder,
+    FactorisedDecoder,
+    FrameStandardiser,
+    GlobalEncoder,
+    LocalEncoder,
+    LSTMPrior,
+    posterior_kl,
+    random_pairing,
+)
 
 #: Added to the "select/loss" term (the negative ELBO of the stage) during stage 1. Checkpoint selection and early
 #: stopping (train.monitor: select/loss) then rank every stage-2 epoch above
@@ -316,4 +323,4 @@ def _detached(p: Posterior) -> Posterior:
     return Posterior(p.mean.detach(), p.logvar.detach())
 
 
-__all__ = ["DSAEConfig", "DSAE", "TSDSAE", "JDSAE", "STAGE_ONE_OFFSET"]
+__all__ = ["DSAE", "JDSAE", "STAGE_ONE_OFFSET", "TSDSAE", "DSAEConfig"]

@@ -215,5 +215,16 @@ def random_pairing(batch: int, device: torch.device | str | None = None,
     return j.to(device) if device is not None else j
 
 
-__all__ = ["diag_gaussian_kl", "posterior_kl", "frame_mlp", "FrameStandardiser", "GaussianHead", "GlobalEncoder",
-           "LocalEncoder", "LSTMPrior", "FactorisedDecoder", "AutoregressiveDecoder", "random_pairing"]
+__all__ = [
+    "AutoregressiveDecoder",
+    "FactorisedDecoder",
+    "FrameStandardiser",
+    "GaussianHead",
+    "GlobalEncoder",
+    "LSTMPrior",
+    "LocalEncoder",
+    "diag_gaussian_kl",
+    "frame_mlp",
+    "posterior_kl",
+    "random_pairing",
+]

@@ -34,8 +34,7 @@ from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.adversarial import RemoverTrainingMixin
-from disentangle.models.base import (DisentangleModel, LatentSpace, ModelConfig, Posterior,
-                                     PriorComponents, register)
+from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, PriorComponents, register
 from disentangle.nn import LinearRamp, MixturePrior, Removers, mlp, standard_kl
 
 

@@ -29,8 +29,7 @@ from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.adversarial import RemoverTrainingMixin
-from disentangle.models.base import (DisentangleModel, LatentSpace, ModelConfig, Posterior,
-                                     PriorComponents, register)
+from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, PriorComponents, register
 from disentangle.models.mdgmvae_nets import Decoder, SubEncoder, Trunk
 from disentangle.nn import LinearRamp, MixturePrior, Removers, mlp, standard_kl
 

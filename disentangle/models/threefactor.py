@@ -37,8 +37,7 @@ from torch import Tensor
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, register
-from disentangle.models.threefactor_nets import (CepstralSplit, CyclicalKL, GlobalEncoder, GRUDecoder,
-                                                 LocalEncoder)
+from disentangle.models.threefactor_nets import CepstralSplit, CyclicalKL, GlobalEncoder, GRUDecoder, LocalEncoder
 
 
 @dataclass

@@ -37,7 +37,7 @@ def test_strip_handlers_and_step_audio(handlers):
     with pytest.raises(gr.Error, match="select a point"):
         handlers.sweep("tiny", "timbre", 0, -1, 1, 5, "value", s)
     s["A"], s["B"] = "c:1", "c:20"
-    image, gallery, joined, first, info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
+    _image, gallery, joined, _first, _info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
     assert len(gallery) == 9 and joined[1].dtype == np.int16 and len(s["steps"]["sweep"]) == 9
     out = handlers.sample("tiny", 0.5, 3, 0, s, "1: square", "any (whole prior)", "any (whole prior)")
     assert len(out[1]) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import disentangle.benchmarks as benchmarks
+from disentangle import benchmarks
 
 REPO = Path(__file__).resolve().parents[2]
 

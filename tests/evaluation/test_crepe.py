@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from disentangle.evaluation.crepe import (CrepeConfig, decode_activations, midi_to_hz, raw_pitch_hits,
-                                          track_pitch)
+from disentangle.evaluation.crepe import CrepeConfig, decode_activations, midi_to_hz, raw_pitch_hits, track_pitch
 
 
 def _tone(midi: float, sr: int, seconds: float = 0.5) -> np.ndarray:
