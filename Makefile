@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/notes
 
-.PHONY: setup run run-phrases test test-fast data phrases bench clean
+.PHONY: setup run run-phrases check test test-fast data phrases bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ run: $(STAMP) $(DATA)/metadata.csv
 run-phrases: $(STAMP) data/phrases/metadata.csv
 	$(BIN)/python app/main.py --data data/phrases $(ARGS)
 
-test: $(STAMP)
+# Lint and types first (seconds; mypy's first run ~3 min), then the tests.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -53,4 +58,4 @@ bench: $(STAMP) $(DATA)/metadata.csv
 	$(BIN)/python scripts/bench.py audio --data $(DATA)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

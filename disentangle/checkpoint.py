@@ -34,9 +34,12 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:  # the models import this module's helpers; annotations only
+    from disentangle.models.base import DisentangleModel
 
 FORMAT = "disentangle-checkpoint/1"
 #: Keys every checkpoint has.
@@ -129,7 +132,7 @@ def _from_half(ckpt: dict) -> dict:
     return ckpt
 
 
-def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict | None = None,
+def checkpoint_dict(model: DisentangleModel, normaliser: Any, train_state: dict | None = None,
                     report: dict | None = None, history: list | None = None,
                     meta: dict | None = None) -> dict:
     """The checkpoint dict of `model` (a `DisentangleModel`), all on the CPU."""
@@ -154,7 +157,7 @@ def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict |
     }
 
 
-def save_checkpoint(path: str | Path, model: torch.nn.Module, normaliser: Any,
+def save_checkpoint(path: str | Path, model: DisentangleModel, normaliser: Any,
                     train_state: dict | None = None, report: dict | None = None,
                     history: list | None = None, meta: dict | None = None,
                     half: bool = False) -> Path:

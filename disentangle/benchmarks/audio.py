@@ -182,8 +182,8 @@ def run(args: argparse.Namespace) -> dict:
     clips = render_clips()
     res["griffin_lim"] = [bench_griffin_lim(clips, hop, n_iter, args.repeats)
                           for n_iter in args.gl_iters for hop in (256, 512)]
-    with tempfile.TemporaryDirectory(prefix="bench-audio-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="bench-audio-") as tmp_name:
+        tmp = Path(tmp_name)
         res["render"] = bench_render(tmp / "notes", args.notes)
         data = Path(args.data) if args.data else tmp / "notes"
         res["features"] = bench_features(data, args.feature_items, tmp / "feature-cache")

@@ -70,6 +70,7 @@ class SpectrogramClassifier(nn.Module):
     def __init__(self, n_bins: int, n_classes: int, channels: int = 64, pool: int = 2,
                  dropout: float = 0.2):
         super().__init__()
+        self.n_classes = n_classes
         self.net = nn.Sequential(
             nn.AvgPool1d(pool, ceil_mode=True) if pool > 1 else nn.Identity(),
             nn.Conv1d(n_bins, channels, 3, padding=1), nn.BatchNorm1d(channels), nn.ReLU(),
@@ -87,7 +88,7 @@ class SpectrogramClassifier(nn.Module):
         self.eval()
         out = [self(x[i:i + batch_size].float()).softmax(-1) for i in range(0, len(x), batch_size)]
         self.train(was)
-        return torch.cat(out) if out else torch.zeros(0, self.head[-1].out_features)
+        return torch.cat(out) if out else torch.zeros(0, self.n_classes)
 
 
 def train_classifier(x: Tensor, y: Tensor, n_classes: int,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -89,9 +89,14 @@ class DSAEConfig(ModelConfig):
     standardise: bool = True
 
 
+M = TypeVar("M", bound=nn.Module)
+
+
 @register
-class DSAE(DisentangleModel):
+class DSAE(DisentangleModel[DSAEConfig]):
     """Disentangled sequential autoencoder; spaces "timbre" (global v) and "pitch" (local z_1:T)."""
+
+    teacher_ready: Tensor  # buffer: the teachers hold the stage-1 weights
 
     name = "dsae"
     config_class = DSAEConfig
@@ -312,7 +317,7 @@ class JDSAE(DSAE):
     regulariser = "jacobian"
 
 
-def _frozen_copy(module: nn.Module) -> nn.Module:
+def _frozen_copy(module: M) -> M:
     twin = copy.deepcopy(module)
     for p in twin.parameters():
         p.requires_grad_(False)

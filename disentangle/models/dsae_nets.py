@@ -40,6 +40,10 @@ class FrameStandardiser(nn.Module):
     identity. forward/inverse work on (..., F).
     """
 
+    mean: Tensor  # buffers (register_buffer): (F,) statistics and a bool flag
+    std: Tensor
+    ready: Tensor
+
     def __init__(self, n_bins: int):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_bins))

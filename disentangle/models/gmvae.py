@@ -160,7 +160,7 @@ class ConvDecoder1d(nn.Module):
 
 
 @register
-class GMVAE(RemoverTrainingMixin, DisentangleModel):
+class GMVAE(RemoverTrainingMixin, DisentangleModel[GMVAEConfig]):
     """Timbre/pitch GMVAE; spaces "timbre" (label instrument) and "pitch" (label pitch)."""
 
     name = "gmvae"
@@ -282,6 +282,7 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel):
             logits_t = terms["logits"]
         else:
             t["kl/timbre"] = standard_kl(post["timbre"].mean, post["timbre"].logvar).mean()
+            assert self.timbre_classifier is not None  # the isotropic prior always builds it
             logits_t = self.timbre_classifier(z_t)
         known_t = y_t >= 0
         t["ce/instrument"] = (F.cross_entropy(logits_t[known_t], y_t[known_t], reduction="sum") / b

@@ -71,7 +71,8 @@ class ThreeFactorConfig(ModelConfig):
 
 
 @register
-class ThreeFactorVAE(DisentangleModel):
+class ThreeFactorVAE(DisentangleModel[ThreeFactorConfig]):
+    lr_epoch: Tensor  # buffer: the last epoch the learning rate was decayed for
     """Spaces "timbre" (global), "variation" and "pitch" (local, one vector per frame)."""
 
     name = "threefactor"
