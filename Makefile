@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/notes
 
-.PHONY: setup run run-phrases check test test-fast data phrases bench clean
+.PHONY: setup sources run run-phrases check test test-fast data phrases bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,13 +22,25 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
-# The default corpus (rendered from the SoundFont shipped by pretty_midi).
-$(DATA)/metadata.csv: | $(STAMP)
+# The Debian SoundFonts of the default corpora (disentangle/data/sources.py
+# names them; TimGM6mb comes with pretty_midi). Installed when root, else
+# named; a build renders from whatever is installed and says what is missing.
+sources: | $(STAMP)
+	@missing=$$(for p in $$($(BIN)/python -c "from disentangle.data.sources import debian_packages; print(*debian_packages())"); do \
+	  dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "sample sources not installed: $$missing (sudo apt-get install $$missing)"; fi; \
+	fi
+
+# The default corpus: several General MIDI SoundFonts, one held out as `unseen`.
+$(DATA)/metadata.csv: | $(STAMP) sources
 	$(BIN)/python scripts/make_dataset.py --out $(DATA) --corpus notes
 
 data: $(DATA)/metadata.csv
 
-data/phrases/metadata.csv: | $(STAMP)
+data/phrases/metadata.csv: | $(STAMP) sources
 	$(BIN)/python scripts/make_dataset.py --out data/phrases --corpus phrases
 
 phrases: data/phrases/metadata.csv

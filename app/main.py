@@ -317,13 +317,11 @@ def open_data(path: str):
             return open_corpus(path)
     except ImportError:
         pass
-    from disentangle.data.notes import build_notes_corpus
-    from disentangle.data.phrases import build_phrases_corpus
+    from disentangle.data.builtin import build_builtin
 
-    kind, build = (("phrases", build_phrases_corpus) if folder.name == "phrases"
-                   else ("notes", build_notes_corpus))
+    kind = "phrases" if folder.name == "phrases" else "notes"
     print(f"{folder} has no corpus yet: rendering the {kind} corpus there (once)...", flush=True)
-    return build(folder, progress=True)
+    return build_builtin(kind, folder, progress=True)
 
 
 def console_progress(fraction: float, text: str) -> None:

@@ -2,6 +2,12 @@
 
     python scripts/evaluate.py --checkpoint runs/gmvae/best.pt --data data/notes \
         --split test --out runs/gmvae/report.json [--write-checkpoint]
+    python scripts/evaluate.py --checkpoint CK --data HELD [HELD ...] --fit-on TRAIN --out R.json
+
+With --fit-on, the in-domain report is computed on TRAIN (its --split) and a
+`cross_source` section is added for every HELD corpus: read-outs fitted on
+TRAIN's train split, scored on HELD's `unseen` split (else its test split).
+`--cross-only` skips the in-domain part.
 
 Writes the JSON report and a Markdown summary beside it (report.json ->
 report.md); `--write-checkpoint` also stores the report in the checkpoint
@@ -22,6 +28,7 @@ from disentangle.checkpoint import CheckpointError, load_model, update_report
 from disentangle.evaluation import EvalConfig, evaluate, report_to_markdown, write_report
 from disentangle.evaluation.frames import annotation_frame_labels
 from disentangle.evaluation.probes import ProbeConfig
+from disentangle.evaluation.runner import shown_path
 from disentangle.evaluation.swaps import SwapConfig
 
 
@@ -29,7 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True,
                    help="checkpoint file, run folder (its best.pt) or shipped name (checkpoints/<name>.pt)")
-    p.add_argument("--data", required=True, help="corpus folder (anything open_corpus reads)")
+    p.add_argument("--data", required=True, nargs="+",
+                   help="corpus folder (anything open_corpus reads); with --fit-on, the held corpora")
+    p.add_argument("--fit-on", default=None, metavar="TRAIN",
+                   help="fit read-outs on this corpus and score --data zero-shot (cross-source)")
+    p.add_argument("--cross-only", action="store_true", help="with --fit-on: only the cross_source section")
     p.add_argument("--split", default="test", help="split to score (read-outs train on 'train')")
     p.add_argument("--out", default=None, help="report JSON path (default: beside the checkpoint)")
     p.add_argument("--write-checkpoint", action="store_true", help="store the report in the checkpoint")
@@ -56,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "threads took 28 s")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     args = p.parse_args(argv)
+    if args.fit_on is None and (len(args.data) > 1 or args.cross_only):
+        p.error("several --data corpora and --cross-only need --fit-on TRAIN")
     if args.synthesis_repeats < 1:
         p.error(f"--synthesis-repeats must be at least 1, got {args.synthesis_repeats}")
     return args
@@ -76,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from disentangle.data.loaders import open_corpus
-    corpus = open_corpus(args.data)
+    try:
+        corpus = open_corpus(args.fit_on or args.data[0])
+        held = [open_corpus(d) for d in args.data] if args.fit_on else []
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     say(f"evaluating {model.name} ({model.checkpoint_path}) on {corpus.name}, split {args.split!r}")
     default = SwapConfig()
     swap = dataclasses.replace(default, rpa_items=args.rpa_items,
@@ -86,8 +104,17 @@ def main(argv: list[str] | None = None) -> int:
                      probe=ProbeConfig(max_frames=args.max_frames, seed=args.seed), seed=args.seed)
     # Local spaces are scored frame-wise where the corpus has frame annotations (phrases).
     frames = annotation_frame_labels(corpus, model.features, model.label_maps)
-    report = evaluate(model, corpus, args.split, cfg=cfg, frame_labels=frames, progress=not args.quiet,
-                      log=say)
+    report: dict = ({"model": model.describe(), "checkpoint": shown_path(model.checkpoint_path), "seconds": {}}
+                    if args.cross_only else
+                    evaluate(model, corpus, args.split, cfg=cfg, frame_labels=frames, progress=not args.quiet,
+                             log=say))
+    if held:
+        from disentangle.evaluation.cross_source import cross_source
+        report["cross_source"] = {}
+        for h in held:
+            section = cross_source(model, corpus, h, cfg=cfg, progress=not args.quiet, log=say)
+            # Named by corpus and sources: "notes:musescore-lite" for a default corpus's unseen split.
+            report["cross_source"][f"{h.name}:{'+'.join(section['held_sources'])}"] = section
     report["seconds"]["total"] = round(time.perf_counter() - start, 2)
     out = Path(args.out) if args.out else Path(model.checkpoint_path).with_name(
         f"report-{Path(model.checkpoint_path).stem}-{args.split}.json")

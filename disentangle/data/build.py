@@ -16,7 +16,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .soundfont import write_wav
+from .soundfont import resolve_soundfont, write_wav
+from .sources import Located, locate_sources
 
 #: Bump when rendering changes in a way that makes old files stale.
 RENDER_VERSION = 2
@@ -33,11 +34,37 @@ class BuildReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     total_items: int = 0
+    missing_sources: list[str] = field(default_factory=list)
 
     def summary(self, what: str = "notes") -> str:
         return (f"{self.total_items} {what} in corpus: {self.rendered} rendered, "
                 f"{self.existing} skipped (already on disk), {len(self.failed)} failed; "
                 f"{self.seconds:.1f} s")
+
+
+def open_sources(sources: Sequence[str] | None, soundfont: str | Path | None, holdout: Sequence[str],
+                 report: BuildReport) -> list[Located]:
+    """The sample sources a build renders from, checked.
+
+    `sources` None means `soundfont` alone (TimGM6mb when None). Sources not
+    installed here go to `report.missing_sources` and the build carries on
+    with the rest; an unreadable SoundFont raises `SoundFontError`; no source
+    left, or a holdout source that is not among the sources, raises ValueError.
+    Every source may be held out (a corpus made only for cross-source evaluation).
+    """
+    if sources is None:
+        sources = ["timgm6mb" if soundfont is None else str(soundfont)]
+    located, missing = locate_sources(sources)
+    report.missing_sources.extend(missing.values())
+    for src in located:
+        resolve_soundfont(src.path)
+    names = {s.name for s in located}
+    stray = sorted(set(holdout) - names - set(missing))
+    if stray:
+        raise ValueError(f"holdout source(s) {stray} are not among the sources {sorted(names)}")
+    if not located:
+        raise ValueError("no sample source is available: " + "; ".join(missing.values()))
+    return located
 
 
 def soundfont_id(path: Path) -> dict:

@@ -1,12 +1,17 @@
-"""The `notes` corpus: isolated orchestral notes rendered from a General MIDI SoundFont.
+"""The `notes` corpus: isolated orchestral notes rendered from General MIDI SoundFonts.
+
+The same plan is rendered from every sample source (`sources.py`); optional
+General MIDI drums add unpitched percussion.
 
 15 instruments (strings, woodwinds, brass, piano) over their real playing
 ranges, three dynamics (pp/mf/ff as velocities 30/80/120) and four held
 lengths (0.25-1.0 s, then note-off and the release tail). The full grid
 (608 pitches x 3 dynamics x 4 lengths = 7,296 notes) is more than note-level
-models need, so each (pitch, dynamics) renders two lengths, rotating with the
-pitch: every instrument still has every pitch at every dynamics and every
-length at every pitch, and the corpus stays at 3,648 notes.
+models need, so each (pitch, dynamics) renders a few lengths, rotating with
+the pitch: with two, every instrument still has every length at every pitch
+and one source gives 3,648 notes; the default multi-source corpus renders
+one length per (pitch, dynamics) and source (1,824 notes a source), so
+across sources every length still appears at every pitch.
 """
 from __future__ import annotations
 
@@ -15,21 +20,26 @@ from functools import partial
 from pathlib import Path
 from typing import Sequence
 
-from .build import RENDER_VERSION, BuildReport, check_manifest, render_all, soundfont_id
+from .build import RENDER_VERSION, BuildReport, check_manifest, open_sources, render_all, soundfont_id
 from .schema import Corpus, Item, write_metadata
 from .soundfont import SoundFontRenderer
-from .splits import assign_splits
+from .splits import split_by_source
 
 
 @dataclass(frozen=True)
 class Instrument:
-    """A General MIDI preset and its playing range (sounding MIDI pitches, inclusive)."""
+    """A General MIDI preset and its playing range (sounding MIDI pitches, inclusive).
+
+    A drum of the GM percussion kit is bank 128, preset 0, with `low == high`
+    its key; its items have no pitch label.
+    """
 
     name: str
     family: str
     program: int
     low: int
     high: int
+    bank: int = 0
 
     @property
     def pitches(self) -> range:
@@ -56,6 +66,14 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("flute", "woodwinds", 73, 60, 96),
 )
 INSTRUMENTS_BY_NAME = {i.name: i for i in INSTRUMENTS}
+
+#: Unpitched percussion (Tanaka et al. 2022 train on pitched and unpitched
+#: notes): General MIDI drum-kit keys, one instrument each.
+PERCUSSION: tuple[Instrument, ...] = tuple(
+    Instrument(name, "percussion", 0, key, key, bank=128) for name, key in (
+        ("bass_drum", 36), ("snare", 38), ("hand_clap", 39), ("closed_hihat", 42), ("low_tom", 45),
+        ("open_hihat", 46), ("crash_cymbal", 49), ("high_tom", 50), ("ride_cymbal", 51),
+        ("tambourine", 54), ("cowbell", 56), ("claves", 75)))
 
 #: Dynamics classes and the velocities that render them.
 DYNAMICS: dict[str, int] = {"pp": 30, "mf": 80, "ff": 120}
@@ -96,20 +114,9 @@ def select_instruments(names: Sequence[str] | None) -> list[Instrument]:
     return [INSTRUMENTS_BY_NAME[n] for n in names]
 
 
-def open_renderer(soundfont: str | Path | None, sample_rate: int,
-                  instruments: Sequence[str] | None) -> tuple[SoundFontRenderer, list[Instrument]]:
-    """A renderer and the chosen instruments, checked to exist as presets in the SoundFont."""
-    renderer = SoundFontRenderer(soundfont, sample_rate)
-    chosen = select_instruments(instruments)
-    missing = [i.name for i in chosen if not renderer.has_preset(i.program)]
-    if missing:
-        raise ValueError(f"{renderer.path}: no General MIDI preset for {missing}")
-    return renderer, chosen
-
-
 def plan_notes(instruments: Sequence[Instrument], pitches: Sequence[int] | None = None,
                dynamics: dict[str, int] | None = None, lengths: Sequence[float] = LENGTHS,
-               lengths_per_note: int = 2, max_notes: int | None = None) -> list[NoteSpec]:
+               lengths_per_note: int = 2, max_notes: int | None = None, rotate: int = 0) -> list[NoteSpec]:
     """The notes to render, in a fixed order.
 
     pitches: restrict every instrument to these MIDI pitches (inside its range).
@@ -117,6 +124,8 @@ def plan_notes(instruments: Sequence[Instrument], pitches: Sequence[int] | None 
       are spread evenly and rotate with pitch and dynamics, so all lengths
       appear at every pitch once there are enough dynamics.
     max_notes: keep an evenly spaced subset of this size (for quick tests).
+    rotate: shift the rotation of lengths (sources of one corpus use 0, 1, ...
+      so that together they hold every length at every pitch and dynamics).
     """
     dynamics = DYNAMICS if dynamics is None else dynamics
     k = max(1, min(lengths_per_note, len(lengths)))
@@ -126,7 +135,7 @@ def plan_notes(instruments: Sequence[Instrument], pitches: Sequence[int] | None 
         inst_pitches = [p for p in inst.pitches if pitches is None or p in set(pitches)]
         for pi, pitch in enumerate(inst_pitches):
             for di, (dyn, vel) in enumerate(dynamics.items()):
-                chosen = sorted({(pi + di + int(j * step)) % len(lengths) for j in range(k)})
+                chosen = sorted({(pi + di + rotate + int(j * step)) % len(lengths) for j in range(k)})
                 plan.extend(NoteSpec(inst, pitch, dyn, vel, lengths[c]) for c in chosen)
     if max_notes is not None and len(plan) > max_notes:
         idx = sorted({round(i * (len(plan) - 1) / max(1, max_notes - 1)) for i in range(max_notes)})
@@ -135,39 +144,68 @@ def plan_notes(instruments: Sequence[Instrument], pitches: Sequence[int] | None 
 
 
 def note_item(spec: NoteSpec, source: str, preset: str | None) -> Item:
-    return Item(path=spec.path, instrument=spec.instrument.name, family=spec.instrument.family,
-                pitch=spec.pitch, dynamics=spec.dynamics, velocity=spec.velocity,
-                duration=spec.duration_class, duration_s=spec.hold_s, source=source,
-                extra={"program": str(spec.instrument.program), "preset": preset or ""})
+    return Item(path=f"audio/{source}/{spec.path[len('audio/'):]}", instrument=spec.instrument.name,
+                family=spec.instrument.family, pitch=spec.pitch if spec.instrument.bank == 0 else -1,
+                dynamics=spec.dynamics, velocity=spec.velocity, duration=spec.duration_class,
+                duration_s=spec.hold_s, source=source,
+                extra={"program": str(spec.instrument.program if spec.instrument.bank == 0 else spec.pitch),
+                       "preset": preset or ""})
+
+
+def plan_percussion(lengths: Sequence[float] = LENGTHS) -> list[NoteSpec]:
+    """Every drum of `PERCUSSION` at every dynamics and held length (pitch: the drum's key)."""
+    return [NoteSpec(drum, drum.low, dyn, vel, hold) for drum in PERCUSSION
+            for dyn, vel in DYNAMICS.items() for hold in lengths]
 
 
 def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sample_rate: int = 22050,
-                       seed: int = 0, progress: bool = True, *, instruments: Sequence[str] | None = None,
-                       pitches: Sequence[int] | None = None, max_notes: int | None = None,
-                       lengths_per_note: int = 2, force: bool = False,
+                       seed: int = 0, progress: bool = True, *, sources: Sequence[str] | None = None,
+                       holdout: Sequence[str] = (), percussion: bool = False,
+                       instruments: Sequence[str] | None = None, pitches: Sequence[int] | None = None,
+                       max_notes: int | None = None, lengths_per_note: int = 2, force: bool = False,
                        report: BuildReport | None = None) -> Corpus:
-    """Render the notes corpus into `out` (wavs under `out/audio/`, `out/metadata.csv`).
+    """Render the notes corpus into `out` (wavs under `out/audio/<source>/`, `out/metadata.csv`).
 
+    sources: sample source names or SoundFont paths (see `sources.SOURCES`);
+      default: `soundfont` alone (TimGM6mb when that is None too). Sources not
+      installed here are reported in `report.missing_sources` and skipped.
+    holdout: sources whose items all go to the split "unseen" (cross-source
+      evaluation); the others are split train/valid/test within every
+      (instrument, source).
+    percussion: add the General MIDI drums of `PERCUSSION` (pitch unknown,
+      family "percussion") from every source.
     Deterministic: the same arguments and seed give byte-identical files and
     metadata. Files already on disk are kept (resume); `force` re-renders all.
-    Notes that render silent are left out of the metadata and listed in
-    `report.failed`. Raises `SoundFontError` for a missing or unreadable
-    SoundFont. Returns the corpus that `metadata.csv` describes.
+    Notes that render silent are left out and listed in `report.failed`.
+    Raises `SoundFontError` for an unreadable SoundFont and ValueError when no
+    source is available. Returns the corpus that `metadata.csv` describes.
     """
     out = Path(out)
     report = report if report is not None else BuildReport()
-    renderer, chosen = open_renderer(soundfont, sample_rate, instruments)
-    check_manifest(out, {"corpus": "notes", "soundfont": soundfont_id(renderer.path),
-                         "sample_rate": sample_rate, "render_version": RENDER_VERSION,
+    located = open_sources(sources, soundfont, holdout, report)
+    chosen = select_instruments(instruments)
+    check_manifest(out, {"corpus": "notes", "sources": [soundfont_id(s.path) | {"source": s.name}
+                                                        for s in located],
+                         "holdout": sorted(holdout), "sample_rate": sample_rate, "render_version": RENDER_VERSION,
                          "max_release_s": MAX_RELEASE_S, "seed": seed}, force=force)
-    plan = plan_notes(chosen, pitches=pitches, max_notes=max_notes, lengths_per_note=lengths_per_note)
-    jobs = [(s.path, partial(renderer.render_note, s.instrument.program, s.pitch, s.velocity,
-                             s.hold_s, MAX_RELEASE_S)) for s in plan]
-    failed = render_all(out, jobs, sample_rate, report, force=force, progress=progress, desc="notes")
-    source = f"soundfont:{renderer.path.stem}"
-    items = [note_item(s, source, renderer.preset_name(s.instrument.program)) for s in plan
-             if s.path not in failed]
-    assign_splits(items, seed=seed)
+    items: list[Item] = []
+    for j, src in enumerate(located):
+        renderer = SoundFontRenderer(src.path, sample_rate)
+        plan = plan_notes(chosen, pitches=pitches, max_notes=max_notes, lengths_per_note=lengths_per_note,
+                          rotate=j)
+        if percussion:
+            plan += plan_percussion()
+        usable = [s for s in plan if renderer.has_preset(s.instrument.program, s.instrument.bank)]
+        for s in sorted({s.instrument.name for s in plan} - {s.instrument.name for s in usable}):
+            report.failed.append((f"{src.name}/{s}", "no such preset in this SoundFont"))
+        specs = {note_item(s, src.name, None).path: s for s in usable}
+        jobs = [(rel, partial(renderer.render_note, s.instrument.program, s.pitch, s.velocity,
+                              s.hold_s, MAX_RELEASE_S, s.instrument.bank)) for rel, s in specs.items()]
+        failed = render_all(out, jobs, sample_rate, report, force=force, progress=progress,
+                            desc=f"notes {src.name}")
+        items += [note_item(s, src.name, renderer.preset_name(s.instrument.program, s.instrument.bank))
+                  for rel, s in specs.items() if rel not in failed]
+    split_by_source(items, holdout, seed)
     write_metadata(out / "metadata.csv", items)
     report.total_items = len(items)
     return Corpus(out, items, out.name)

@@ -25,11 +25,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .build import RENDER_VERSION, BuildReport, check_manifest, render_all, soundfont_id
-from .notes import INSTRUMENTS, Instrument, open_renderer
+from .build import RENDER_VERSION, BuildReport, check_manifest, open_sources, render_all, soundfont_id
+from .notes import INSTRUMENTS, Instrument, select_instruments
 from .schema import Corpus, Item, write_metadata
 from .soundfont import Event, SoundFontRenderer, frame_rms
-from .splits import assign_splits
+from .splits import split_by_source
 
 #: Expression (CC 11) level each dynamics class is drawn around, and its velocity.
 LEVELS: dict[str, tuple[float, int]] = {"pp": (45.0, 40), "mf": (85.0, 80), "ff": (118.0, 115)}
@@ -213,54 +213,66 @@ def load_annotations(path: str | Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
-def phrase_item(plan: PhrasePlan, source: str, preset: str | None, sample_rate: int,
+def phrase_item(plan: PhrasePlan, rel: str, source: str, preset: str | None, sample_rate: int,
                 cfg: PhraseConfig = PhraseConfig()) -> Item:
+    """The item of a rendered phrase at `rel` (its .wav path; annotations beside it)."""
     ann = phrase_annotations(plan, sample_rate, cfg)
     voiced = ann["note"][ann["voiced"]]
-    return Item(path=plan.stem + ".wav", instrument=plan.instrument.name, family=plan.instrument.family,
+    return Item(path=rel, instrument=plan.instrument.name, family=plan.instrument.family,
                 pitch=int(np.round(np.median(voiced))) if voiced.size else -1, dynamics=plan.dynamics,
                 velocity=int(np.median(plan.notes[:, 3])) if len(plan.notes) else -1,
                 duration=f"{cfg.duration_s:.2f}", duration_s=cfg.duration_s, source=source,
-                extra={"annotations": plan.stem + ".npz", "program": str(plan.instrument.program),
+                extra={"annotations": rel[: -len(".wav")] + ".npz", "program": str(plan.instrument.program),
                        "preset": preset or "", "n_notes": str(len(plan.notes)),
                        "vibrato": str(int(plan.vibrato)),
                        "expression_mean": f"{float(plan.expression.mean()):.1f}"})
 
 
 def build_phrases_corpus(out: str | Path, soundfont: str | Path | None = None, sample_rate: int = 22050,
-                         seed: int = 0, progress: bool = True, *, instruments: Sequence[str] | None = None,
+                         seed: int = 0, progress: bool = True, *, sources: Sequence[str] | None = None,
+                         holdout: Sequence[str] = (), instruments: Sequence[str] | None = None,
                          per_instrument: int = 100, force: bool = False, report: BuildReport | None = None,
                          config: PhraseConfig = PhraseConfig()) -> Corpus:
-    """Render `per_instrument` phrases of each instrument into `out`, with annotations.
+    """Render `per_instrument` phrases of each instrument from each source into `out`, with annotations.
 
-    Deterministic for a seed (the seed picks the melodies, so unlike the notes
-    corpus it is part of what `build.json` checks). Resumes like the notes
-    builder. Returns the corpus that `out/metadata.csv` describes.
+    sources / holdout: as `build_notes_corpus` (held-out sources go to the
+    split "unseen"). Every source plays its own melodies (phrase indices
+    continue across sources), so no melody is shared between a training and
+    a held-out source. Deterministic for a seed (the seed picks the melodies,
+    so unlike the notes corpus it is part of what `build.json` checks).
+    Resumes like the notes builder. Returns the corpus that
+    `out/metadata.csv` describes.
     """
     out = Path(out)
     report = report if report is not None else BuildReport()
-    renderer, chosen = open_renderer(soundfont, sample_rate, instruments)
-    check_manifest(out, {"corpus": "phrases", "soundfont": soundfont_id(renderer.path),
-                         "sample_rate": sample_rate, "render_version": RENDER_VERSION,
+    located = open_sources(sources, soundfont, holdout, report)
+    chosen = select_instruments(instruments)
+    check_manifest(out, {"corpus": "phrases", "sources": [soundfont_id(s.path) | {"source": s.name}
+                                                          for s in located],
+                         "holdout": sorted(holdout), "sample_rate": sample_rate, "render_version": RENDER_VERSION,
                          "melody_seed": seed, "phrase_config": repr(config), "seed": seed}, force=force)
-    plans = {p.stem + ".wav": p for inst in chosen for p in
-             (plan_phrase(inst, k, seed, sample_rate, config) for k in range(per_instrument))}
+    items: list[Item] = []
+    for j, src in enumerate(located):
+        renderer = SoundFontRenderer(src.path, sample_rate)
+        plans = {f"audio/{src.name}/{p.stem[len('audio/'):]}.wav": p for inst in chosen
+                 if renderer.has_preset(inst.program) for p in
+                 (plan_phrase(inst, j * per_instrument + k, seed, sample_rate, config)
+                  for k in range(per_instrument))}
 
-    def save_annotations(rel: str, audio: np.ndarray) -> None:
-        ann = phrase_annotations(plans[rel], sample_rate, config, audio)
-        path = out / plans[rel].stem
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part.npz")
-        np.savez_compressed(tmp, **ann)
-        tmp.replace(path.with_suffix(".npz"))
+        def save_annotations(rel: str, audio: np.ndarray, plans: dict[str, PhrasePlan] = plans) -> None:
+            ann = phrase_annotations(plans[rel], sample_rate, config, audio)
+            path = out / rel
+            tmp = path.with_name(path.stem + ".part.npz")
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(tmp, **ann)
+            tmp.replace(path.with_suffix(".npz"))
 
-    jobs = [(rel, (lambda p=p: render_phrase(renderer, p, config))) for rel, p in plans.items()]
-    failed = render_all(out, jobs, sample_rate, report, force=force, progress=progress,
-                        desc="phrases", after=save_annotations)
-    source = f"soundfont:{renderer.path.stem}"
-    items = [phrase_item(p, source, renderer.preset_name(p.instrument.program), sample_rate, config)
-             for rel, p in plans.items() if rel not in failed]
-    assign_splits(items, seed=seed)
+        jobs = [(rel, (lambda p=p, r=renderer: render_phrase(r, p, config))) for rel, p in plans.items()]
+        failed = render_all(out, jobs, sample_rate, report, force=force, progress=progress,
+                            desc=f"phrases {src.name}", after=save_annotations)
+        items += [phrase_item(p, rel, src.name, renderer.preset_name(p.instrument.program), sample_rate,
+                              config) for rel, p in plans.items() if rel not in failed]
+    split_by_source(items, holdout, seed)
     write_metadata(out / "metadata.csv", items)
     report.total_items = len(items)
     return Corpus(out, items, out.name)

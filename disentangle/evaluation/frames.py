@@ -18,7 +18,9 @@ pitch labels and exclude silent frames. `annotation_frame_labels` builds the
              corpus's pp|mf|ff thresholds), falling back to the item's label;
   instrument the item's label, repeated per frame;
 and -1 (unscored) in silent frames, past the clip's end and for classes
-outside the model's label map.
+outside the model's label map. Isolated notes of a built `notes` corpus have
+no annotation file: each frame inside the (trailing-silence-trimmed) file
+carries the item's labels (`note_annotation`).
 """
 from __future__ import annotations
 
@@ -47,6 +49,21 @@ FRAME_COLUMNS = ("instrument", "pitch", "dynamics")
 def has_frame_annotations(corpus: Corpus) -> bool:
     """Whether any item names an annotation file."""
     return any(it.extra.get("annotations") for it in corpus.items)
+
+
+def is_note_corpus(corpus: Corpus) -> bool:
+    """A corpus of isolated notes as the builders write them: every item labelled with a note.
+
+    Read from `build.json` (the `notes` corpus) so that folders of long
+    recordings with one pitch label are not scored frame by frame.
+    """
+    import json
+
+    try:
+        manifest = json.loads((Path(corpus.root) / "build.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("corpus") == "notes"
 
 
 def frame_times(features: FeatureConfig, n_frames: int) -> np.ndarray:
@@ -104,13 +121,34 @@ def annotations_at(items: list[Item], root: str | Path, times: np.ndarray) -> Fr
     expression = np.full((len(items), len(times)), np.nan)
     for row, item in enumerate(items):
         rel = item.extra.get("annotations")
-        if not rel or not (Path(root) / rel).is_file():
+        if not rel:
+            pitch[row], voiced[row] = note_annotation(item, root, times)
+            continue
+        if not (Path(root) / rel).is_file():
             continue
         with np.load(Path(root) / rel) as data:
             ann = {k: data[k] for k in data.files}
         s = sample_annotation(ann, times)
         pitch[row], voiced[row], expression[row] = s["pitch"], s["voiced"], s["expression"]
     return FrameAnnotations(pitch, voiced, expression)
+
+
+def note_annotation(item: Item, root: str | Path, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An isolated note without an annotation file: (pitch, sounding) at `times`, each (T,).
+
+    Its label holds for as long as the file sounds (the corpus builders trim
+    trailing silence, so the file's length is the note with its release);
+    pitch is the item's MIDI pitch, 0 when unknown (percussion), which no
+    pitch class matches, so those frames score only the other columns.
+    """
+    import soundfile as sf
+
+    try:
+        length = sf.info(str(Path(root) / item.path)).duration
+    except (OSError, RuntimeError):
+        length = 0.0
+    sounding = times < length
+    return np.where(sounding, float(max(item.pitch, 0)), 0.0), sounding
 
 
 def expression_classes(expression: np.ndarray) -> np.ndarray:
@@ -146,13 +184,15 @@ def annotation_frame_labels(corpus: Corpus, features: FeatureConfig,
                             label_maps: dict[str, list[str]]) -> FrameLabelFn | None:
     """A hook giving frame-level labels for every column of `label_maps`, or None.
 
-    None when no item has annotations, or when the features trim leading
-    silence (`features.trim_db` set): the trimmed amount is not stored, so
-    feature frames cannot be matched to annotation frames. The hook returns
+    None when no item has annotations and the corpus is not a built `notes`
+    corpus (whose notes are labelled over their sounding length, as Tanaka et
+    al. 2022 score isolated notes frame by frame), or when the features trim
+    leading silence (`features.trim_db` set): the trimmed amount is not
+    stored, so feature frames cannot be matched to annotation frames. The hook returns
     None for a column outside `FRAME_COLUMNS` or missing from `label_maps`
     (the space is then scored on its time average).
     """
-    if not has_frame_annotations(corpus) or features.trim_db is not None:
+    if not (has_frame_annotations(corpus) or is_note_corpus(corpus)) or features.trim_db is not None:
         return None
     root = Path(corpus.root)
     # The runner asks once per space x column; read the files once per item set.

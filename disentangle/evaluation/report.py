@@ -15,6 +15,8 @@ Report keys (all written by `disentangle.evaluation.evaluate`):
 - `swaps`: models with global (v) and local (z) spaces: instrument F1, raw
   pitch accuracy and Frechet distances of Recon., v-swap, z-swap and
   random-v outputs (Luo et al. 2024 Table 1; see `swaps.swap_scores`);
+- `cross_source`: {held corpus: section} of `cross_source.cross_source`
+  (read-outs fitted on the training corpus, scored on a source never trained on);
 - `seconds`: wall time per stage.
 """
 from __future__ import annotations
@@ -96,6 +98,9 @@ def report_to_markdown(report: dict) -> str:
     if report.get("swaps"):
         from disentangle.evaluation.swaps import swaps_markdown
         out += swaps_markdown(report["swaps"])
+    if report.get("cross_source"):
+        from disentangle.evaluation.cross_source import cross_source_markdown
+        out += cross_source_markdown(report["cross_source"])
     if report.get("seconds"):
         out += ["Wall time (s): " + ", ".join(f"{k} {v}" for k, v in report["seconds"].items()), ""]
     return "\n".join(out)

@@ -90,7 +90,7 @@ def _normalise(model: DisentangleModel, x: np.ndarray) -> torch.Tensor:
     return xt if norm is None else torch.as_tensor(norm(xt), dtype=torch.float32)
 
 
-def _shown_path(path) -> str:
+def shown_path(path) -> str:
     """The checkpoint path as the report shows it: relative to the working
     folder when inside it (committed reports do not name this machine's paths)."""
     if not path:
@@ -139,7 +139,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
 
     report: dict[str, Any] = {
         "model": model.describe(),
-        "checkpoint": _shown_path(getattr(model, "checkpoint_path", None)),
+        "checkpoint": shown_path(getattr(model, "checkpoint_path", None)),
         "split": split, "n_train": len(train_idx), "n_eval": len(eval_idx),
         "features": model.features.to_dict(),
     }

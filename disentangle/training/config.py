@@ -34,6 +34,9 @@ class TrainConfig:
     valid_fraction: when the corpus has no "valid" split, this fraction of the
       training items (chosen with `seed`) is held out for validation instead.
     monitor: the validation term that selects the best checkpoint.
+    eq_tilt_db / eq_bumps_db: random EQ of every training batch's inputs
+      (`disentangle.features.augment.SpectralEQ`; 0 = off), for models that
+      read `batch["x"]`: cross-source augmentation that keeps the instrument.
     evaluate: after training, run the full `disentangle.evaluation.evaluate`
       on the test split and store its report in the artifact. Off by default:
       it trains read-out classifiers and can take longer than a short run
@@ -59,6 +62,8 @@ class TrainConfig:
     valid_fraction: float = 0.1
     monitor: str = "loss"
     evaluate: bool = False
+    eq_tilt_db: float = 0.0
+    eq_bumps_db: float = 0.0
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("constant", "cosine"):

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from disentangle.checkpoint import atomic_write, checkpoint_dict, load_checkpoint, save_dict
 from disentangle.configs import RunConfig, load_config, registry, to_plain
+from disentangle.features.augment import SpectralEQ
 from disentangle.training import distributed as dd
 from disentangle.training.data import TrainData, prepare_data
 from disentangle.training.state import batch_size_of, pick_device, rng_state, seed_everything, set_rng_state, to_device
@@ -105,6 +106,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     if main:
         dd.barrier(info)
     valid_loader = _eval_loader(data, "valid", cfg, info, dev)
+    eq = SpectralEQ.for_features(cfg.eq_tilt_db, cfg.eq_bumps_db, run.features, data.normaliser)
+    eq_rng = torch.Generator()
     try:
         while state["epoch"] < n_epochs:
             if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
@@ -120,8 +123,12 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
             else:  # a fresh, epoch-seeded order: resuming replays it exactly
                 train_loader.generator.manual_seed(cfg.seed * 100_003 + epoch)
             totals: dict[str, list[float]] = {}
+            # Its own generator, seeded per epoch and rank: resuming replays the same curves.
+            eq_rng.manual_seed(cfg.seed * 7_919 + epoch * 1_009 + info.rank)
             bar = _bar(train_loader, f"epoch {epoch + 1}/{n_epochs}", main and progress)
             for batch in bar:
+                if eq.active:
+                    batch["x"] = eq(batch["x"], eq_rng)
                 batch = to_device(batch, dev)
                 terms = model.train_step(batch, optimizers, epoch, cfg.grad_clip or None)
                 _accumulate(totals, terms, batch_size_of(batch))

@@ -53,7 +53,7 @@ def test_tiny_build_writes_wavs_and_metadata(tmp_path):
         assert info.duration > item.duration_s
         assert item.duration == f"{item.duration_s:.2f}"
         assert item.velocity == DYNAMICS[item.dynamics]
-        assert item.family in ("strings", "woodwinds") and item.source == "soundfont:TimGM6mb"
+        assert item.family in ("strings", "woodwinds") and item.source == "timgm6mb"
     for name in ("violin", "flute"):
         splits = collections.Counter(i.split for i in loaded.items if i.instrument == name)
         assert set(splits) == {"train", "valid", "test"} and splits["train"] > splits["test"]
@@ -121,4 +121,51 @@ def test_any_soundfont_path_works(tmp_path):
     copy = tmp_path / "MyFont.sf2"
     copy.write_bytes(default_soundfont().read_bytes())
     corpus = build_notes_corpus(tmp_path / "out", soundfont=copy, max_notes=3, **TINY)
-    assert len(corpus) == 3 and corpus.items[0].source == "soundfont:MyFont"
+    assert len(corpus) == 3 and corpus.items[0].source == "myfont"
+    assert corpus.items[0].path.startswith("audio/myfont/")
+
+
+def test_sources_rotate_lengths_and_split_within_instrument_and_source(tmp_path):
+    from disentangle.data.soundfont import default_soundfont
+
+    twin = tmp_path / "Twin.sf2"
+    twin.write_bytes(default_soundfont().read_bytes())
+    corpus = build_notes_corpus(tmp_path / "c", sources=["timgm6mb", str(twin)], lengths_per_note=1,
+                                instruments=["violin", "flute"], pitches=[60, 67, 72, 74], progress=False)
+    by_source = collections.defaultdict(set)
+    for item in corpus.items:
+        by_source[item.source].add((item.instrument, item.pitch, item.dynamics, item.duration))
+    assert set(by_source) == {"timgm6mb", "twin"} and by_source["timgm6mb"] != by_source["twin"]
+    for key in {(i.instrument, i.source) for i in corpus.items}:
+        splits = {i.split for i in corpus.items if (i.instrument, i.source) == key}
+        assert splits == {"train", "valid", "test"}, key
+
+
+def test_percussion_items_have_no_pitch_and_sound(tmp_path):
+    from disentangle.data.notes import PERCUSSION
+
+    corpus = build_notes_corpus(tmp_path, percussion=True, instruments=["violin"], pitches=[69], progress=False)
+    drums = [i for i in corpus.items if i.family == "percussion"]
+    assert {i.instrument for i in drums} == {d.name for d in PERCUSSION}
+    assert all(i.pitch == -1 and i.label("pitch") == "" for i in drums)
+    kick, _ = sf.read(str(corpus.audio_path(next(i for i in drums if i.instrument == "bass_drum"))))
+    hat, _ = sf.read(str(corpus.audio_path(next(i for i in drums if i.instrument == "closed_hihat"))))
+    # A kick drum is low, a hi-hat high: spectral centroids far apart.
+    def centroid(audio: np.ndarray) -> float:  # Hz
+        mag = np.abs(np.fft.rfft(audio))
+        return float(np.sum(mag * np.fft.rfftfreq(len(audio), 1 / 22050)) / np.sum(mag))
+
+    assert centroid(kick) * 3 < centroid(hat)
+
+
+def test_missing_source_is_reported_and_the_build_carries_on(tmp_path, monkeypatch):
+    from disentangle.data import sources
+
+    monkeypatch.setitem(sources.SOURCES, "ghost", sources.SampleSource(
+        "ghost", "Ghost.sf2", (str(tmp_path / "nowhere"),), "ghost-soundfont", "a bank not installed"))
+    report = BuildReport()
+    corpus = build_notes_corpus(tmp_path / "c", sources=["timgm6mb", "ghost"], report=report, max_notes=3,
+                                **TINY)
+    assert len(corpus) == 3 and report.missing_sources and "ghost-soundfont" in report.missing_sources[0]
+    with pytest.raises(ValueError, match="no sample source is available"):
+        build_notes_corpus(tmp_path / "d", sources=["ghost"], **TINY)

@@ -75,3 +75,29 @@ def test_no_hook_when_frames_cannot_be_aligned(tmp_path):
     assert annotation_frame_labels(corpus, trimmed, MAPS) is None
     bare = Corpus(tmp_path, [Item("c.wav", pitch=60)])
     assert annotation_frame_labels(bare, FEATURES, MAPS) is None
+
+
+def test_built_notes_are_labelled_over_their_sounding_length(tmp_path):
+    import soundfile as sf
+
+    from disentangle.data.notes import build_notes_corpus
+    from disentangle.evaluation.frames import annotation_frame_labels
+
+    corpus = build_notes_corpus(tmp_path, instruments=["flute"], pitches=[72], percussion=True, progress=False)
+    cfg = FeatureConfig(sample_rate=22050, hop_length=512, n_frames=128, trim_db=None)
+    maps = {"instrument": corpus.classes("instrument"), "pitch": corpus.classes("pitch")}
+    hook = annotation_frame_labels(corpus, cfg, maps)
+    assert hook is not None
+    pitch, inst = hook(corpus.items, "pitch", 64), hook(corpus.items, "instrument", 64)
+    tails = 0
+    for row, item in enumerate(corpus.items):
+        length = sf.info(str(corpus.audio_path(item))).duration
+        sounding = frame_times(cfg, 64) < length
+        assert (inst[row][sounding] == maps["instrument"].index(item.instrument)).all()
+        assert (inst[row][~sounding] == -1).all() and sounding.any()
+        tails += int((~sounding).any())
+        expected = maps["pitch"].index("72") if item.family != "percussion" else -1
+        assert (pitch[row][sounding] == expected).all()
+    assert tails > len(corpus.items) // 2  # short notes and drums end inside the window
+    (tmp_path / "build.json").unlink()  # a folder of recordings: no per-frame labels
+    assert annotation_frame_labels(corpus, cfg, maps) is None

@@ -1,6 +1,7 @@
 """scripts/evaluate.py as a user runs it: a real (tiny, untrained) GMVAE on wav files."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -72,6 +73,44 @@ def test_evaluate_script_writes_json_markdown_and_checkpoint(tmp_path):
     stored = load_checkpoint(ckpt)["report"]
     assert stored["trained"] == "yes" and stored["recon_mse"] == pytest.approx(report["recon_mse"])
     assert list((data / ".cache").glob("classifier-*.pt"))  # judges cached beside the corpus
+
+
+@pytest.mark.slow
+def test_fit_on_writes_a_cross_source_section(tmp_path):
+    data, held = tmp_path / "corpus", tmp_path / "other"
+    _corpus(data)
+    _corpus(held)
+    # The held corpus as a new source: every item unseen, one instrument TRAIN never saw.
+    items = [dataclasses.replace(i, split="unseen", source="bank-b") for i in load_corpus(held).items]
+    items[0] = dataclasses.replace(items[0], instrument="kazoo")
+    write_metadata(held / "metadata.csv", items)
+    fs = load_features(load_corpus(data), FEATURES, progress=False)
+    cls = REGISTRY["gmvae"]
+    torch.manual_seed(0)
+    model = cls(cls.config_class(timbre_dim=4, pitch_dim=4, channels=16, hidden=16), FEATURES,
+                {"instrument": ["flute", "oboe"], "pitch": ["60", "64", "67"]})
+    ckpt = tmp_path / "run" / "best.pt"
+    save_checkpoint(ckpt, model, Normaliser.fit(fs.x, FEATURES))
+    out = tmp_path / "eval" / "cross.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--checkpoint", str(ckpt),
+                           "--fit-on", str(data), "--data", str(held), "--cross-only", "--out", str(out),
+                           "--threads", "1", "--quiet"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert "probe_f1" not in report  # --cross-only
+    section = report["cross_source"]["other:bank-b"]
+    assert section["held_split"] == "unseen" and section["n_held"] == len(items)
+    assert section["left_out"]["instrument"] == 1
+    assert set(section["probe_f1"]) == {"timbre", "pitch"} and set(section["nn1_acc"]) == {"timbre", "pitch"}
+    assert section["recon_mse"]["ratio"] > 0 and set(section["judges"]) == {"instrument", "pitch"}
+    assert "## Cross-source: `other:bank-b`" in out.with_suffix(".md").read_text()
+
+
+def test_cross_only_needs_fit_on(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--checkpoint", "gmvae",
+                           "--data", str(tmp_path), "--cross-only"], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+    assert proc.returncode == 2 and "need --fit-on TRAIN" in proc.stderr
 
 
 @pytest.mark.slow

@@ -1,0 +1,124 @@
+"""Sample sources: the General MIDI SoundFonts a machine can render corpora from.
+
+One SoundFont teaches a model its samples, not instruments (a model trained on
+TimGM6mb alone placed FluidR3 notes on the right instrument 25 % of the time),
+so the built-in corpora render the same plan from several banks. Each source
+is known by a short name, the Debian package that installs it (`make setup`
+and `.ci/run` install them; `packages.txt` lists them for a Space) and where
+that package puts it. Any `.sf2`/`.sf3` path is a source too, named by its stem.
+
+How related the banks are matters when one is held out (see README, "Corpora"):
+MuseScore General builds on FluidR3 (Mono) and replaces many presets; the
+csound bank sounds close to TimGM6mb; the OPL3 bank is FM synthesis, unlike
+any sampled bank.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class SampleSource:
+    """A SoundFont a corpus can be rendered from.
+
+    name: short id written in the `source` column ("fluidr3").
+    filename: the file's name; `dirs` are searched for it in order.
+    package: the Debian package that installs it (None: shipped by a Python package).
+    """
+
+    name: str
+    filename: str
+    dirs: tuple[str, ...]
+    package: str | None
+    about: str
+
+    def locate(self) -> Path | None:
+        """The installed file, or None when it is not on this machine."""
+        if self.package is None:
+            from .soundfont import default_soundfont
+
+            return default_soundfont()
+        for d in self.dirs:
+            path = Path(d) / self.filename
+            if path.is_file():
+                return path
+        return None
+
+
+_SF2 = ("/usr/share/sounds/sf2",)
+_SF3 = ("/usr/share/sounds/sf3",)
+SOURCES: dict[str, SampleSource] = {s.name: s for s in (
+    SampleSource("timgm6mb", "TimGM6mb.sf2", (), None, "TimGM6mb, shipped inside pretty_midi (6 MB)"),
+    SampleSource("fluidr3", "FluidR3_GM.sf2", _SF2, "fluid-soundfont-gm", "Fluid R3 GM (142 MB)"),
+    SampleSource("csound", "sf_GMbank.sf2", _SF2 + ("/usr/share/samples",), "csound-soundfont",
+                 "the csound GM bank (4 MB; close to TimGM6mb)"),
+    SampleSource("opl3", "OPL-3_FM_128M.sf2", _SF2, "opl3-soundfont", "OPL3 FM-chip simulation (FM, not samples)"),
+    SampleSource("musescore-lite", "MuseScore_General_Lite.sf3", _SF3, "musescore-general-soundfont-small",
+                 "MuseScore General Lite (38 MB, lossy; builds on FluidR3 Mono)"),
+    SampleSource("musescore", "MuseScore_General.sf3", _SF3, "musescore-general-soundfont",
+                 "MuseScore General HQ (82 MB, lossy; builds on FluidR3 Mono)"),
+    SampleSource("fluidr3mono", "FluidR3Mono_GM.sf3", _SF3, "fluidr3mono-gm-soundfont",
+                 "Fluid R3 Mono (23 MB, lossy; the FluidR3 samples in mono)"),
+)}
+
+#: Sources the default `notes` and `phrases` corpora train on: two sampled
+#: families (TimGM6mb/csound, FluidR3) and one synthetic (OPL3), so that a
+#: timbre space must find what a violin has in common across banks.
+TRAIN_SOURCES: tuple[str, ...] = ("timgm6mb", "fluidr3", "csound", "opl3")
+#: Rendered into the default corpora as the `unseen` split: the validation
+#: source on which settings are chosen (never trained on).
+HOLDOUT_SOURCES: tuple[str, ...] = ("musescore-lite",)
+DEFAULT_SOURCES: tuple[str, ...] = TRAIN_SOURCES + HOLDOUT_SOURCES
+
+
+@dataclass(frozen=True)
+class Located:
+    """A source resolved on this machine: its name and file."""
+
+    name: str
+    path: Path
+
+
+def source_name(path: Path) -> str:
+    """The name a path given as a source gets: its stem, lower case, safe for folders."""
+    return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "soundfont"
+
+
+def locate_sources(names: Sequence[str]) -> tuple[list[Located], dict[str, str]]:
+    """Resolve source names (or SoundFont paths) to files.
+
+    Returns the sources found, in the given order, and {name: message} for
+    the sources not installed here (naming the package that provides it). Unknown
+    names that are not existing files raise ValueError.
+    """
+    found: list[Located] = []
+    missing: dict[str, str] = {}
+    for name in names:
+        if name in SOURCES:
+            src = SOURCES[name]
+            path = src.locate()
+            if path is None:
+                missing[name] = (f"source {name!r} is not installed ({src.filename}; "
+                                 f"`apt-get install {src.package}`)")
+            else:
+                found.append(Located(name, path))
+            continue
+        path = Path(name).expanduser()
+        if path.suffix.lower() in (".sf2", ".sf3") or path.exists():
+            found.append(Located(source_name(path), path))
+            continue
+        raise ValueError(f"unknown sample source {name!r}; choose from {sorted(SOURCES)} or give a "
+                         ".sf2/.sf3 path")
+    names_seen = [s.name for s in found]
+    dupes = sorted({n for n in names_seen if names_seen.count(n) > 1})
+    if dupes:
+        raise ValueError(f"sample source(s) named twice: {dupes}")
+    return found, missing
+
+
+def debian_packages(names: Sequence[str] = DEFAULT_SOURCES) -> list[str]:
+    """The Debian packages that install `names` (for Makefile / packages.txt checks)."""
+    return sorted({p for n in names if n in SOURCES and (p := SOURCES[n].package)})

@@ -1,0 +1,71 @@
+"""Random equalisation of log-spectrogram batches: what a sample bank changes, not the instrument.
+
+Two SoundFonts' violins differ mostly in their recordings' colour (microphone,
+room, filtering), which on a log-spectrogram is an additive curve over
+frequency. Training on copies of each note under random gentle EQ curves
+(a tilt plus a few smooth bumps, a few dB) asks the timbre space to ignore
+that colour. It is cheap enough for every batch (no audio re-rendering), and
+it keeps labels: a violin through a gentle EQ is still a violin.
+
+The curve is added only to bins above an item's own floor, so silence and
+zero padding stay silent, and the result is clamped to [-1, 1] (the range of
+the models' tanh outputs).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from disentangle.features.config import FeatureConfig
+from disentangle.features.spectrogram import Normaliser
+
+#: dB of magnitude per unit of log(magnitude) (`scale: log`) and of scaled dB (`scale: db`).
+_DB_PER_UNIT = {"log": 20.0 / math.log(10.0), "db": 80.0}
+
+
+@dataclass(frozen=True)
+class SpectralEQ:
+    """Random per-item EQ curves on normalised (B, F, T) log-spectrograms.
+
+    tilt_db: the curve's linear tilt from the lowest to the highest bin is
+      uniform in [-tilt_db, tilt_db]. bumps_db: three cosine terms over the
+      bins with amplitudes uniform in [-bumps_db, bumps_db] / 3 each.
+    units_per_db: normalised units per dB (`for_features`).
+    """
+
+    tilt_db: float
+    bumps_db: float
+    units_per_db: float
+
+    @classmethod
+    def for_features(cls, tilt_db: float, bumps_db: float, features: FeatureConfig,
+                     normaliser: Normaliser | None) -> SpectralEQ:
+        """An EQ in the units of `features` after `normaliser` (None: no normalisation)."""
+        span = 2.0 / (normaliser.hi - normaliser.lo) if normaliser and normaliser.mode != "none" else 1.0
+        return cls(tilt_db, bumps_db, span / _DB_PER_UNIT[features.scale])
+
+    @property
+    def active(self) -> bool:
+        return self.tilt_db > 0 or self.bumps_db > 0
+
+    def curves(self, batch: int, bins: int, generator: torch.Generator) -> Tensor:
+        """(batch, bins) random EQ curves in dB."""
+        pos = torch.linspace(0.0, 1.0, bins)
+        tilt = (torch.rand(batch, 1, generator=generator) * 2 - 1) * self.tilt_db * (pos - 0.5) * 2
+        amp = (torch.rand(batch, 3, 1, generator=generator) * 2 - 1) * self.bumps_db / 3
+        phase = torch.rand(batch, 3, 1, generator=generator) * 2 * math.pi
+        k = torch.arange(1, 4, dtype=torch.float32)[None, :, None]
+        bumps = (amp * torch.cos(math.pi * k * pos[None, None, :] + phase)).sum(1)
+        return tilt + bumps
+
+    def __call__(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        """x: (B, F, T) normalised -> (B, F, T), each item under its own curve."""
+        if not self.active:
+            return x
+        eq = self.curves(x.shape[0], x.shape[1], generator).to(x.device, x.dtype) * self.units_per_db
+        floor = x.amin(dim=(1, 2), keepdim=True)
+        sounding = (x > floor + 1e-3).to(x.dtype)
+        return (x + eq[:, :, None] * sounding).clamp(-1.0, 1.0)
