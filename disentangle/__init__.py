@@ -35,4 +35,4 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_LAZY))
 
 
-__all__ = ["load_model", "CheckpointError", "load_config", "__version__"]
+__all__ = ["CheckpointError", "__version__", "load_config", "load_model"]

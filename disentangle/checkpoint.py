@@ -10,11 +10,18 @@ A checkpoint is one dict of plain Python types and tensors, so it loads with
      "train_state": {"optimizers", "schedulers", "epoch", "best", "rng",
                      "history", ...} or None (stripped for shipping),
      "history": [per-epoch metrics], "report": {...},
-     "meta": {"created", "git_commit", "torch", "corpus", ...}}
+     "meta": {"created", "git_commit", "torch", "corpus", ...},
+     "half": [state_dict keys stored as float16]}  # half-precision files only
+
+Half-precision storage (`save_checkpoint(..., half=True)`, `scripts/train.py
+--half`) stores the float32 weights as float16, halving the file (Hugging
+Face refuses plain pushes of files over 10 MiB); `load_checkpoint` turns the
+keys listed under `"half"` back into float32, so a model never sees float16.
 
 `load_model(name_or_path)` is the one door in: a bare name is
-`checkpoints/<name>.pt` at the repository root, a folder is a run folder
-(its `best.pt`), anything else a file path.
+`checkpoints/<name>.pt` at the repository root (an installed package ships its
+own copy; `$DISENTANGLE_CHECKPOINTS` overrides both, see `disentangle.paths`),
+a folder is a run folder (its `best.pt`), anything else a file path.
 """
 from __future__ import annotations
 
@@ -23,12 +30,16 @@ import pickle
 import subprocess
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from disentangle.atomic import atomic_write
+
+if TYPE_CHECKING:  # the models import this module's helpers; annotations only
+    from disentangle.models.base import DisentangleModel
 
 FORMAT = "disentangle-checkpoint/1"
 #: Keys every checkpoint has.
@@ -44,19 +55,56 @@ class CheckpointError(RuntimeError):
 
 
 def checkpoints_dir() -> Path:
-    """`checkpoints/` at the repository root (beside the package folder)."""
-    import disentangle
+    """Where bare names are looked up: `checkpoints/` in a checkout (see `disentangle.paths`)."""
+    from disentangle.paths import checkpoints_dir as where
 
-    return Path(disentangle.__file__).resolve().parents[1] / "checkpoints"
+    return where()
 
 
 # --- writing ------------------------------------------------------------------
-def save_dict(path: str | Path, ckpt: dict) -> Path:
-    """Atomically `torch.save` a checkpoint dict."""
+def save_dict(path: str | Path, ckpt: dict, half: bool = False) -> Path:
+    """Atomically `torch.save` a checkpoint dict (its weights in float16 if `half`)."""
+    if half:
+        ckpt = to_half(ckpt)
     return atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
-def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict | None = None,
+#: float16's largest finite value; a float32 weight beyond it would be stored as inf.
+_HALF_MAX = float(torch.finfo(torch.float16).max)
+
+
+def to_half(ckpt: dict) -> dict:
+    """A copy of `ckpt` whose float32 weights are stored as float16, listed under `"half"`.
+
+    Only float32 tensors of `state_dict` change (integer buffers such as
+    BatchNorm's counter stay exact); float16 keeps ~3 significant digits.
+    Raises `ValueError` naming the
+    tensor if a weight does not fit float16's range (|x| > 65504).
+    """
+    state, half = {}, set(ckpt.get("half") or [])
+    for key, value in ckpt["state_dict"].items():
+        if isinstance(value, torch.Tensor) and value.dtype == torch.float32:
+            big = value.abs().max().item() if value.numel() else 0.0
+            if not big <= _HALF_MAX:  # also catches nan
+                raise ValueError(f"cannot store weight {key!r} in half precision: its largest "
+                                 f"magnitude {big:g} exceeds float16's {_HALF_MAX:g}")
+            value = value.to(torch.float16)
+            half.add(key)
+        state[key] = value
+    return {**ckpt, "state_dict": state, "half": sorted(half)}
+
+
+def _from_half(ckpt: dict) -> dict:
+    """Restore float32 for the keys a half-precision checkpoint lists under `"half"`."""
+    half = ckpt.get("half") or []
+    state = ckpt["state_dict"]
+    for key in half:
+        if key in state:
+            state[key] = state[key].to(torch.float32)
+    return ckpt
+
+
+def checkpoint_dict(model: DisentangleModel, normaliser: Any, train_state: dict | None = None,
                     report: dict | None = None, history: list | None = None,
                     meta: dict | None = None) -> dict:
     """The checkpoint dict of `model` (a `DisentangleModel`), all on the CPU."""
@@ -81,17 +129,20 @@ def checkpoint_dict(model: torch.nn.Module, normaliser: Any, train_state: dict |
     }
 
 
-def save_checkpoint(path: str | Path, model: torch.nn.Module, normaliser: Any,
+def save_checkpoint(path: str | Path, model: DisentangleModel, normaliser: Any,
                     train_state: dict | None = None, report: dict | None = None,
-                    history: list | None = None, meta: dict | None = None) -> Path:
+                    history: list | None = None, meta: dict | None = None,
+                    half: bool = False) -> Path:
     """Write `model`'s self-describing checkpoint to `path`, atomically.
 
     normaliser: a `Normaliser` (or its `to_dict()`); train_state: what
     `--resume` needs (optimizer/scheduler states, epoch, best, RNG states as
     tensors, history) or None; report: evaluation metrics; meta: extra facts
-    (corpus name/fingerprint, wall time) merged into the default meta.
+    (corpus name/fingerprint, wall time) merged into the default meta;
+    half: store the float32 weights as float16 (see `to_half`).
     """
-    return save_dict(path, checkpoint_dict(model, normaliser, train_state, report, history, meta))
+    return save_dict(path, checkpoint_dict(model, normaliser, train_state, report, history, meta),
+                     half=half)
 
 
 def default_meta() -> dict:
@@ -108,21 +159,21 @@ def git_commit() -> str | None:
     try:
         root = Path(__file__).resolve().parents[1]
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
+                             text=True, timeout=5, check=False)
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def strip_training_state(src: str | Path, dst: str | Path | None = None) -> Path:
+def strip_training_state(src: str | Path, dst: str | Path | None = None, half: bool = False) -> Path:
     """Drop `train_state` (optimizers, RNG) from a checkpoint for shipping.
 
     Writes to `dst` (default: over `src`) atomically; history, report and
-    meta are kept.
+    meta are kept; `half` stores the weights as float16 (see `to_half`).
     """
     ckpt = load_checkpoint(src)
     ckpt["train_state"] = None
-    return save_dict(dst or src, ckpt)
+    return save_dict(dst or src, ckpt, half=half)
 
 
 def update_report(path: str | Path, report: dict, merge: bool = True) -> Path:
@@ -133,7 +184,7 @@ def update_report(path: str | Path, report: dict, merge: bool = True) -> Path:
     base = dict(ckpt.get("report") or {}) if merge else {}
     base.update(to_plain(report))
     ckpt["report"] = base
-    return save_dict(path, ckpt)
+    return save_dict(path, ckpt, half=bool(ckpt.get("half")))  # a half file stays half
 
 
 # --- reading ------------------------------------------------------------------
@@ -174,7 +225,7 @@ def load_checkpoint(path: str | Path) -> dict:
         else:
             problem = f"truncated, corrupt or not a torch checkpoint file ({msg})"
         raise CheckpointError(path, problem) from None
-    except Exception as exc:  # any other failure of the unpickler is still "unreadable"
+    except Exception as exc:  # noqa: BLE001 - any other failure of the unpickler is still "unreadable"
         raise CheckpointError(path, f"unreadable checkpoint file ({type(exc).__name__}: {exc})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         kind = type(ckpt).__name__
@@ -185,7 +236,7 @@ def load_checkpoint(path: str | Path) -> dict:
     missing = [k for k in REQUIRED if k not in ckpt]
     if missing:
         raise CheckpointError(path, f"damaged checkpoint: missing keys {missing}")
-    return ckpt
+    return _from_half(ckpt)
 
 
 def _looks_like_torch_or_pickle(path: Path) -> bool:
@@ -218,7 +269,7 @@ def build_model(ckpt: dict, path: str | Path = "<checkpoint>", device: str | tor
         raise CheckpointError(path, f"stored config does not fit model {name!r}: {exc}") from None
     try:
         model = cls(config, features, {k: list(v) for k, v in ckpt["label_maps"].items()})
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a constructor refusing a stored config may raise anything
         raise CheckpointError(path, f"cannot build model {name!r} from the stored config "
                                     f"({type(exc).__name__}: {exc})") from None
     try:
@@ -275,11 +326,24 @@ def _normaliser_from_dict(d: dict, path: Path):
 
     try:
         return Normaliser.from_dict(dict(d))
-    except Exception as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(path, f"damaged normaliser settings {d!r} ({type(exc).__name__}: {exc})"
                               ) from None
 
 
-__all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_model",
-           "build_model", "strip_training_state", "update_report", "atomic_write", "save_dict",
-           "checkpoint_dict", "resolve_checkpoint", "checkpoints_dir"]
+__all__ = [
+    "FORMAT",
+    "CheckpointError",
+    "atomic_write",
+    "build_model",
+    "checkpoint_dict",
+    "checkpoints_dir",
+    "load_checkpoint",
+    "load_model",
+    "resolve_checkpoint",
+    "save_checkpoint",
+    "save_dict",
+    "strip_training_state",
+    "to_half",
+    "update_report",
+]

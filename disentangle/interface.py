@@ -14,7 +14,7 @@ Latents are dicts {space name: Tensor}; global spaces hold (B, D), local
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -28,10 +28,10 @@ Latents = dict[str, Tensor]
 def _gpu_decorator() -> Callable:
     """`spaces.GPU` on Hugging Face ZeroGPU, the identity everywhere else."""
     try:  # pragma: no cover - only present on Hugging Face Spaces
-        import spaces  # type: ignore
+        import spaces
 
         return spaces.GPU
-    except Exception:
+    except ImportError:
         return lambda fn: fn
 
 

@@ -1,40 +1,14 @@
-"""Benchmarks: `python scripts/bench.py {audio,models,app} [options]`.
+#!/usr/bin/env python
+"""`python scripts/bench.py --help` from a checkout, no install needed; installed: `disentangle-bench`.
 
-A thin dispatcher: each subcommand's options and measurements live in
-`disentangle/benchmarks/<name>.py` (see `disentangle.benchmarks.BENCHMARKS`).
-Only the chosen subcommand's module is imported.
+The command lives in `disentangle/cli/bench.py`.
 """
-from __future__ import annotations
-
-import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's package
 
-from disentangle.benchmarks import BENCHMARKS, BenchmarkUnavailable, load_benchmark  # noqa: E402
-
-
-def main(argv: list[str] | None = None) -> object:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description="disentangle benchmarks")
-    sub = parser.add_subparsers(dest="benchmark", metavar="{" + ",".join(BENCHMARKS) + "}")
-    sub.required = True
-    # Importing every module to build its options would make one broken
-    # benchmark break all: only the requested one gets its full parser.
-    chosen = next((a for a in argv if not a.startswith("-")), None)
-    for name in BENCHMARKS:
-        p = sub.add_parser(name, help=f"{name} benchmark")
-        if name == chosen:
-            try:
-                module = load_benchmark(name)
-            except BenchmarkUnavailable as exc:
-                parser.exit(2, f"error: {exc}\n")
-            module.add_arguments(p)
-            p.set_defaults(_run=module.run)
-    args = parser.parse_args(argv)
-    return args._run(args)
-
+from disentangle.cli.bench import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,14 +6,21 @@ import pickle
 
 import pytest
 import torch
+from training.helpers import TinyConfig, TinyModel, state_equal
 
 import disentangle
 from disentangle import checkpoint as ck
-from disentangle.checkpoint import (FORMAT, CheckpointError, load_checkpoint, load_model,
-                                    save_checkpoint, strip_training_state, update_report)
+from disentangle.checkpoint import (
+    FORMAT,
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+    strip_training_state,
+    update_report,
+)
 from disentangle.features.config import FeatureConfig
 from disentangle.features.spectrogram import Normaliser
-from training.helpers import TinyConfig, TinyModel, state_equal
 
 LABELS = {"instrument": ["a", "b"], "pitch": ["60", "61"]}
 
@@ -55,7 +62,7 @@ def test_package_reexports_load_model():
 
 
 def test_run_folder_and_bare_name(saved, tmp_path, monkeypatch):
-    model, path = saved
+    _model, path = saved
     run = tmp_path / "run"
     run.mkdir()
     os.replace(path, run / "best.pt")
@@ -182,3 +189,32 @@ def test_missing_keys(saved):
     torch.save(ckpt, path)
     with pytest.raises(CheckpointError, match="missing keys.*state_dict"):
         load_model(path)
+
+
+def test_half_precision_storage(saved, tmp_path):
+    model, path = saved
+    half = save_checkpoint(tmp_path / "half.pt", model, Normaliser("minmax", -2.0, 3.0), half=True)
+    raw = torch.load(half, weights_only=True)
+    floats = [k for k, v in model.state_dict().items() if v.dtype == torch.float32]
+    assert floats and raw["half"] == sorted(floats)  # self-describing
+    assert all(raw["state_dict"][k].dtype == torch.float16 for k in floats)
+    assert half.stat().st_size < path.stat().st_size
+    loaded = load_model(half)
+    for key, value in model.state_dict().items():
+        got = loaded.state_dict()[key]
+        assert got.dtype == value.dtype  # float32 again, integer buffers untouched
+        torch.testing.assert_close(got, value, rtol=1e-3, atol=1e-4)
+    update_report(half, {"f1": 1.0})  # rewriting a half file keeps it half
+    assert torch.load(half, weights_only=True)["half"] == sorted(floats)
+    out = strip_training_state(path, tmp_path / "ship.pt", half=True)
+    assert torch.load(out, weights_only=True)["half"] == sorted(floats)
+
+
+def test_half_precision_refuses_out_of_range_weights(tmp_path):
+    model = tiny_model()
+    name, param = next(iter(model.named_parameters()))
+    with torch.no_grad():
+        param.view(-1)[0] = 1e6
+    with pytest.raises(ValueError, match=f"{name}.*65504"):
+        save_checkpoint(tmp_path / "m.pt", model, Normaliser("minmax", 0.0, 1.0), half=True)
+    assert not (tmp_path / "m.pt").exists()

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "explore"))
-import tiny_world  # noqa: E402
+import tiny_world
 
-from disentangle.features.spectrogram import Normaliser  # noqa: E402
-from disentangle.interface import Interface, pooled, to_int16  # noqa: E402
+from disentangle.features.spectrogram import Normaliser
+from disentangle.interface import Interface, pooled, to_int16
 
 
 @pytest.fixture(scope="module")

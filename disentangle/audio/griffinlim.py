@@ -70,7 +70,13 @@ def griffin_lim(magnitude: Tensor, cfg: FeatureConfig, n_iter: int = 32,
     alpha, beta, gamma = METHODS[method]
     n = length if length is not None else (mag.shape[-1] - 1) * cfg.hop_length
     window = hann_window(cfg, device)
-    kw = dict(n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=window, center=True)
+
+    def istft(spec: Tensor) -> Tensor:
+        return torch.istft(spec, cfg.n_fft, cfg.hop_length, window=window, center=True, length=n)
+
+    def stft(audio: Tensor) -> Tensor:
+        return torch.stft(audio, cfg.n_fft, cfg.hop_length, window=window, center=True,
+                          pad_mode="constant", return_complex=True)
 
     if init == "random":
         gen = torch.Generator().manual_seed(seed)
@@ -85,15 +91,14 @@ def griffin_lim(magnitude: Tensor, cfg: FeatureConfig, n_iter: int = 32,
     d = torch.zeros_like(c)
     for i in range(n_iter):
         # magnitude projection, then consistency projection
-        proj = torch.stft(torch.istft(mag * _unit(c), length=n, **kw),
-                          pad_mode="constant", return_complex=True, **kw)
+        proj = stft(istft(mag * _unit(c)))
         # gamma > 1 over-relaxes towards the projection, d carries a second,
         # stronger extrapolation (beta) into the next step
         t = proj if i == 0 else (1.0 - gamma) * d + gamma * proj
         c = t + alpha * (t - t_prev)
         d = t + beta * (t - t_prev)
         t_prev = t
-    audio = torch.istft(mag * _unit(c), length=n, **kw)
+    audio = istft(mag * _unit(c))
     return audio[0] if single else audio
 
 

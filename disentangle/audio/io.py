@@ -48,7 +48,7 @@ def load_audio(path: str | Path, sample_rate: int, *, max_seconds: float = MAX_S
         audio, native_sr = sf.read(str(path), frames=min(frames, limit), dtype="float32", always_2d=True)
     except AudioError:
         raise
-    except Exception as exc:  # soundfile cannot read it: try librosa's audioread/mp3 path
+    except Exception as exc:  # noqa: BLE001 - soundfile cannot read it (several error types): try librosa
         try:
             import librosa
 
@@ -56,7 +56,7 @@ def load_audio(path: str | Path, sample_rate: int, *, max_seconds: float = MAX_S
                 warnings.simplefilter("ignore")
                 mono, native_sr = librosa.load(str(path), sr=None, mono=False, duration=max_seconds)
             audio = np.atleast_2d(mono).T.astype(np.float32)
-        except Exception:
+        except Exception:  # noqa: BLE001 - audioread's errors derive from Exception only
             raise AudioError(path, f"not a readable audio file ({type(exc).__name__}: {exc})") from None
     if audio.shape[0] == 0:
         raise AudioError(path, "contains no samples (zero length)")

@@ -25,11 +25,11 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from disentangle.paths import app_dir, checkpoints_dir, data_root
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder")
+    parser.add_argument("--data", default=str(data_root() / "notes"), help="corpus folder")
     parser.add_argument("--checkpoint", nargs="*", default=None,
                         help="checkpoints to serve (default: checkpoints/*.pt, else an untrained --config model)")
     parser.add_argument("--config", default="gmvae-cpu", help="config for the untrained stand-in model")
@@ -72,12 +72,16 @@ def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log
               extra: tuple[str, ...] = ()) -> tuple:
     """(process, url, seconds until the server answered); `extra`: more app options."""
     port = _free_port()
-    cmd = [sys.executable, str(REPO / "app" / "main.py"), "--checkpoint", *checkpoints, "--data", data,
+    folder = app_dir()
+    if folder is None:
+        raise RuntimeError("the explorer app (app/main.py) is neither in a checkout nor installed")
+    cmd = [sys.executable, str(folder / "main.py"), "--checkpoint", *checkpoints, "--data", data,
            "--host", "127.0.0.1", "--port", str(port), "--cache", str(cache), "--gl-iters", str(gl_iters),
            "--no-precompute", *extra]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=REPO,
-                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     import urllib.request
 
@@ -122,7 +126,7 @@ def concurrent_clicks(url: str, model: str, refs: list[str], clients: int, per_c
     def worker(k: int) -> None:
         try:
             client = Client(url, verbose=False, download_files=False)
-        except Exception as exc:  # counted, not raised: the point is to see failures
+        except Exception as exc:  # noqa: BLE001 - counted, not raised: the point is to see failures
             with lock:
                 errors.append(f"connect: {exc}")
             return
@@ -133,7 +137,7 @@ def concurrent_clicks(url: str, model: str, refs: list[str], clients: int, per_c
             try:
                 md = client.predict(model, ref, "A", "reconstruction", api_name="/render_point")[4]
                 ok = "A:" in md
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failed click is counted as an error
                 ok, md = False, str(exc)
             with lock:
                 times.append(time.perf_counter() - t)
@@ -162,7 +166,7 @@ def time_projections(checkpoint: str, corpus, cache: Path) -> dict:
     entry = ex.entry("m")
     space = ex.space_names("m")[0]
     x = entry.flat[space]
-    out = {"points": int(len(x)), "space": space}
+    out = {"points": len(x), "space": space}
     for method in ("pca", "tsne", "umap"):
         params = ProjectionParams(method)
         t = time.perf_counter()
@@ -187,7 +191,7 @@ def run(args: argparse.Namespace) -> dict:
         from disentangle.data.kind import corpus_kind
         from disentangle.explore.corpus_match import matching_models
 
-        shipped = {str(p): load_model(p) for p in sorted((REPO / "checkpoints").glob("*.pt"))}
+        shipped = {str(p): load_model(p) for p in sorted(checkpoints_dir().glob("*.pt"))}
         checkpoints = list(matching_models(shipped, corpus_kind(corpus))) if shipped else []
     stand_in = not checkpoints
     if stand_in:

@@ -4,9 +4,9 @@ Measured in one process, in this order (so librosa's first call is really
 its first):
 1. Griffin-Lim on 2 s notes (22050 Hz, n_fft 1024, hop 256 and 512, equal
    iterations): ours (torch, accelerated GL, batch 1 and batched) against
-   `librosa.griffinlim` (fast GL),
-   milliseconds per clip, warm medians and the cold first call separately,
-   their ratio and both spectral convergences;
+   torchaudio's `functional.griffinlim` and `librosa.griffinlim` (both fast
+   GL, momentum 0.99), milliseconds per clip, warm medians and the cold first
+   call separately, ratios and spectral convergences;
 2. notes rendered per second by `build_notes_corpus` (a small subset into a
    temporary folder);
 3. feature items per second cold (decode + prepare + features, fresh cache
@@ -20,8 +20,8 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notes", type=int, default=48, help="notes to render for the rendering figure")
     parser.add_argument("--feature-items", type=int, default=400,
                         help="at most this many corpus items for the feature figures")
-    parser.add_argument("--gl-iters", type=int, default=32, help="Griffin-Lim iterations (both)")
+    parser.add_argument("--gl-iters", type=int, nargs="+", default=[32],
+                        help="Griffin-Lim iterations (all three), one table per value")
     parser.add_argument("--repeats", type=int, default=5, help="warm repeats (median)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's choice, the number of cores)")
@@ -64,8 +65,9 @@ def render_clips(seconds: float = 2.0) -> np.ndarray:
 
 
 def bench_griffin_lim(clips: np.ndarray, hop: int, n_iter: int, repeats: int) -> dict:
-    """ms per 2 s clip and spectral convergence, ours vs librosa, at one hop."""
+    """ms per 2 s clip and spectral convergence, ours vs torchaudio vs librosa, at one hop."""
     import librosa
+    import torchaudio
 
     from ..audio.griffinlim import griffin_lim, spectral_convergence
     from ..features.config import FeatureConfig
@@ -80,22 +82,39 @@ def bench_griffin_lim(clips: np.ndarray, hop: int, n_iter: int, repeats: int) ->
         return librosa.griffinlim(m.numpy(), n_iter=n_iter, hop_length=hop, n_fft=cfg.n_fft,
                                   length=n, random_state=0)
 
+    window = torch.hann_window(cfg.n_fft)
+
+    def ta(m: torch.Tensor) -> torch.Tensor:
+        torch.manual_seed(0)  # its random initial phase comes from the global generator
+        with torch.inference_mode():
+            return torchaudio.functional.griffinlim(m, window, cfg.n_fft, hop, cfg.n_fft, 1.0, n_iter,
+                                                    0.99, n, True)
+
     t = time.perf_counter()
     lib(one[0])
     lib_cold = time.perf_counter() - t
     t = time.perf_counter()
     griffin_lim(one, cfg, n_iter=n_iter)
     ours_cold = time.perf_counter() - t
+    t = time.perf_counter()
+    ta(one)
+    ta_cold = time.perf_counter() - t
     ours_one = _median_s(lambda: griffin_lim(one, cfg, n_iter=n_iter), repeats)
     ours_batch = _median_s(lambda: griffin_lim(mag, cfg, n_iter=n_iter), repeats) / len(mag)
+    ta_one = _median_s(lambda: ta(one), repeats)
+    ta_batch = _median_s(lambda: ta(mag), repeats) / len(mag)
     lib_one = _median_s(lambda: lib(one[0]), repeats)
     sc_ours = spectral_convergence(mag, griffin_lim(mag, cfg, n_iter=n_iter), cfg)
+    sc_ta = spectral_convergence(mag, ta(mag), cfg)
     sc_lib = spectral_convergence(mag, torch.from_numpy(np.stack([lib(m) for m in mag])), cfg)
     return {"hop": hop, "n_iter": n_iter, "clip_s": n / SR,
             "ours_ms": 1000 * ours_one, "ours_batched_ms": 1000 * ours_batch,
+            "torchaudio_ms": 1000 * ta_one, "torchaudio_batched_ms": 1000 * ta_batch,
             "librosa_ms": 1000 * lib_one, "ours_cold_ms": 1000 * ours_cold,
-            "librosa_cold_ms": 1000 * lib_cold, "speedup": lib_one / ours_one,
-            "sc_ours": float(sc_ours.mean()), "sc_librosa": float(sc_lib.mean())}
+            "torchaudio_cold_ms": 1000 * ta_cold, "librosa_cold_ms": 1000 * lib_cold,
+            "speedup": lib_one / ours_one, "speedup_torchaudio": ta_one / ours_one,
+            "sc_ours": float(sc_ours.mean()), "sc_torchaudio": float(sc_ta.mean()),
+            "sc_librosa": float(sc_lib.mean())}
 
 
 def bench_render(out: Path, n_notes: int) -> dict:
@@ -138,9 +157,12 @@ def format_table(res: dict) -> str:
             f"Griffin-Lim, {g['clip_s']:.2f} s clip, n_fft 1024, hop {g['hop']}, {g['n_iter']} iterations:",
             f"  ours      {g['ours_ms']:8.1f} ms/clip warm (batch 1), {g['ours_batched_ms']:.1f} ms/clip "
             f"batched (4), cold first call {g['ours_cold_ms']:.0f} ms, SC {g['sc_ours']:.4f}",
+            f"  torchaudio {g['torchaudio_ms']:7.1f} ms/clip warm (batch 1), {g['torchaudio_batched_ms']:.1f} "
+            f"ms/clip batched (4), cold first call {g['torchaudio_cold_ms']:.0f} ms, SC {g['sc_torchaudio']:.4f}",
             f"  librosa   {g['librosa_ms']:8.1f} ms/clip warm, cold first call {g['librosa_cold_ms']:.0f} ms, "
             f"SC {g['sc_librosa']:.4f}",
-            f"  speed-up  {g['speedup']:8.2f}x (librosa ms / ours ms, warm, batch 1)", ""]
+            f"  speed-up  {g['speedup']:8.2f}x librosa ms / ours ms, {g['speedup_torchaudio']:.2f}x "
+            "torchaudio ms / ours ms (warm, batch 1)", ""]
     r = res.get("render")
     if r:
         lines.append(f"rendering: {r['notes']} notes in {r['seconds']:.2f} s = {r['notes_per_s']:.1f} notes/s")
@@ -158,9 +180,10 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     res: dict = {"threads": torch.get_num_threads()}
     clips = render_clips()
-    res["griffin_lim"] = [bench_griffin_lim(clips, hop, args.gl_iters, args.repeats) for hop in (256, 512)]
-    with tempfile.TemporaryDirectory(prefix="bench-audio-") as tmp:
-        tmp = Path(tmp)
+    res["griffin_lim"] = [bench_griffin_lim(clips, hop, n_iter, args.repeats)
+                          for n_iter in args.gl_iters for hop in (256, 512)]
+    with tempfile.TemporaryDirectory(prefix="bench-audio-") as tmp_name:
+        tmp = Path(tmp_name)
         res["render"] = bench_render(tmp / "notes", args.notes)
         data = Path(args.data) if args.data else tmp / "notes"
         res["features"] = bench_features(data, args.feature_items, tmp / "feature-cache")

@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.base import REGISTRY, ModelConfig
@@ -264,5 +265,14 @@ def to_plain(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["RunConfig", "ConfigError", "load_config", "config_from_dict", "apply_override",
-           "build_dataclass", "available_configs", "to_plain", "CONFIG_DIR"]
+__all__ = [
+    "CONFIG_DIR",
+    "ConfigError",
+    "RunConfig",
+    "apply_override",
+    "available_configs",
+    "build_dataclass",
+    "config_from_dict",
+    "load_config",
+    "to_plain",
+]

@@ -121,4 +121,4 @@ def locate_sources(names: Sequence[str]) -> tuple[list[Located], dict[str, str]]
 
 def debian_packages(names: Sequence[str] = DEFAULT_SOURCES) -> list[str]:
     """The Debian packages that install `names` (for Makefile / packages.txt checks)."""
-    return sorted({SOURCES[n].package for n in names if n in SOURCES and SOURCES[n].package})
+    return sorted({p for n in names if n in SOURCES and (p := SOURCES[n].package)})

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -70,6 +70,7 @@ class SpectrogramClassifier(nn.Module):
     def __init__(self, n_bins: int, n_classes: int, channels: int = 64, pool: int = 2,
                  dropout: float = 0.2):
         super().__init__()
+        self.n_classes = n_classes
         self.net = nn.Sequential(
             nn.AvgPool1d(pool, ceil_mode=True) if pool > 1 else nn.Identity(),
             nn.Conv1d(n_bins, channels, 3, padding=1), nn.BatchNorm1d(channels), nn.ReLU(),
@@ -87,7 +88,7 @@ class SpectrogramClassifier(nn.Module):
         self.eval()
         out = [self(x[i:i + batch_size].float()).softmax(-1) for i in range(0, len(x), batch_size)]
         self.train(was)
-        return torch.cat(out) if out else torch.zeros(0, self.head[-1].out_features)
+        return torch.cat(out) if out else torch.zeros(0, self.n_classes)
 
 
 def train_classifier(x: Tensor, y: Tensor, n_classes: int,
@@ -157,7 +158,7 @@ def load_or_train(x: Tensor, y: Tensor, classes: list[str], cache_dir: str | Pat
                 clf = build_classifier(x.shape[1], len(classes), cfg)
                 clf.load_state_dict(blob["state_dict"])
                 return clf.eval()
-            except Exception:  # noqa: BLE001 - any unreadable cache entry is simply rebuilt
+            except Exception:  # noqa: BLE001, S110 - any unreadable cache entry is simply rebuilt
                 pass  # corrupt, truncated or stale: retrain and overwrite it
     clf = train_classifier(x, y, len(classes), cfg)
     if path is not None:

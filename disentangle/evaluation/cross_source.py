@@ -17,9 +17,10 @@ build time), else its test split.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,8 +31,8 @@ from disentangle.evaluation.classifiers import SpectrogramClassifier, load_or_tr
 from disentangle.evaluation.frames import annotation_frame_labels
 from disentangle.evaluation.latents import decode_batched, encode_dataset, reconstruction_mse
 from disentangle.evaluation.probes import probe_spaces
-from disentangle.features.cache import FeatureSet
 from disentangle.evaluation.runner import EvalConfig, _features, _normalise
+from disentangle.features.cache import FeatureSet
 from disentangle.models.base import DisentangleModel
 
 
@@ -98,7 +99,7 @@ def cross_source(model: DisentangleModel, train: Corpus | FeatureSet, held: Corp
         "train_corpus": train_name, "held_corpus": held_name, "held_split": split,
         "held_sources": sorted({i.source for i in held_items}),
         "train_sources": sorted({i.source for i in train_items}),
-        "sources_in_both": overlap, "n_train": int(len(train_idx)), "n_held": int(len(held_idx)),
+        "sources_in_both": overlap, "n_train": len(train_idx), "n_held": len(held_idx),
         "left_out": left_out,
     }
     held_mse = reconstruction_mse(model, x_he, cfg.batch_size)
@@ -113,7 +114,7 @@ def cross_source(model: DisentangleModel, train: Corpus | FeatureSet, held: Corp
     held_frames = annotation_frame_labels(held, model.features, maps) if isinstance(held, Corpus) else None
     if train_frames is not None and held_frames is not None:
         hooks = {"train": (train_frames, train_items), "test": (held_frames, held_items)}
-        hook = lambda which, col, n: hooks[which][0](hooks[which][1], col, n)  # noqa: E731
+        hook = lambda which, col, n: hooks[which][0](hooks[which][1], col, n)
     f1, knn, frame_wise = probe_spaces(z_tr, z_he, ytr, yhe, local, hook, cfg.probe)
     _, nn1, _ = probe_spaces(z_tr, z_he, ytr, yhe, local, hook, replace(cfg.probe, k=1))
     out.update(probe_f1=f1, nn1_acc=nn1, knn_acc=knn, frame_wise=frame_wise)

@@ -6,8 +6,8 @@ These are the building blocks evaluation and the app share: they only use
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -61,7 +61,7 @@ def encode_dataset(model: DisentangleModel, x_normalised: Tensor | np.ndarray,
             for name, parts in chunks.items()}
 
 
-def decode_batched(model: DisentangleModel, z: dict[str, Tensor | np.ndarray],
+def decode_batched(model: DisentangleModel, z: Mapping[str, Tensor | np.ndarray],
                    batch_size: int = 256, device: str | torch.device | None = None) -> Tensor:
     """Decode latents in batches.
 

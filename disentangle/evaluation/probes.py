@@ -16,8 +16,9 @@ time-averaged means otherwise.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -104,7 +105,7 @@ def _frames(z: np.ndarray, y: np.ndarray, limit: int, rng: np.random.Generator) 
 
 def probe_spaces(train: dict[str, np.ndarray], test: dict[str, np.ndarray],
                  train_labels: dict[str, np.ndarray], test_labels: dict[str, np.ndarray],
-                 local: set[str] = frozenset(), frame_labels: FrameLabels | None = None,
+                 local: AbstractSet[str] = frozenset(), frame_labels: FrameLabels | None = None,
                  cfg: ProbeConfig = ProbeConfig()) -> tuple[dict, dict, dict]:
     """Score every space x every label column with both read-outs.
 

@@ -10,9 +10,10 @@ and timbre transfer scores (see the sibling modules for the protocols). Only
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -139,7 +140,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
     report: dict[str, Any] = {
         "model": model.describe(),
         "checkpoint": shown_path(getattr(model, "checkpoint_path", None)),
-        "split": split, "n_train": int(len(train_idx)), "n_eval": int(len(eval_idx)),
+        "split": split, "n_train": len(train_idx), "n_eval": len(eval_idx),
         "features": model.features.to_dict(),
     }
     tick = time.perf_counter()
@@ -154,7 +155,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
     hook = None
     if frame_labels is not None:
         groups = {"train": [items[i] for i in train_idx], "test": [items[i] for i in eval_idx]}
-        hook = lambda which, col, n: frame_labels(groups[which], col, n)  # noqa: E731
+        hook = lambda which, col, n: frame_labels(groups[which], col, n)
     f1, acc, frame_wise = probe_spaces(z_tr, z_te, ytr, yte, local, hook, cfg.probe)
     report.update(probe_f1=f1, knn_acc=acc, frame_wise=frame_wise)
     seconds["probes"] = time.perf_counter() - tick

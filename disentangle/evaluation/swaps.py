@@ -217,7 +217,7 @@ def swap_scores(model: DisentangleModel, x: Tensor, labels: np.ndarray, items: l
                    **frechet}
     return {
         "protocol": {**{k: v for k, v in asdict(cfg).items() if k not in ("batch_size", "chunk")},
-                     "v": v_names, "z": z_names, "items": n, "rpa_items": int(len(rpa_idx)) if do_rpa else 0,
+                     "v": v_names, "z": z_names, "items": n, "rpa_items": len(rpa_idx) if do_rpa else 0,
                      "embedder": "instrument judge, penultimate layer (time-averaged conv trunk)"},
         "instrument_f1": {"real": f1(real_pred, labels), **{c: _summary(v) for c, v in f1s.items() if v}},
         "rpa": rpa if do_rpa else {"skipped": "no frame annotations (pitch contours) for the evaluated items"},

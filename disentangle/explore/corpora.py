@@ -11,9 +11,9 @@ import difflib
 from pathlib import Path
 
 from disentangle.data.schema import Corpus
+from disentangle.paths import data_root
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data"
+DATA = data_root()
 BUILTIN = {"notes": "notes", "phrases": "phrases"}
 
 

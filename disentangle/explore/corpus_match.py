@@ -12,7 +12,8 @@ trained on, which was then always `data/notes` or `data/phrases`.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from disentangle.data.kind import KINDS
 from disentangle.models.base import DisentangleModel

@@ -51,7 +51,7 @@ class ProjectionParams:
         """Human-readable, e.g. 'UMAP (n_neighbors=15, min_dist=0.1)'."""
         rel = {k: v for k, v in self.relevant().items() if k not in ("method", "seed")}
         inner = ", ".join(f"{k}={list(v) if isinstance(v, tuple) else v}" for k, v in rel.items())
-        return f"{dict(umap='UMAP', tsne='t-SNE', pca='PCA')[self.method]} ({inner})"
+        return f"{ {'umap': 'UMAP', 'tsne': 't-SNE', 'pca': 'PCA'}[self.method]} ({inner})"
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Projection:
         write_text(stem.with_suffix(".json"), json.dumps(meta))
 
     @classmethod
-    def load(cls, stem: Path, reference: np.ndarray) -> "Projection | None":
+    def load(cls, stem: Path, reference: np.ndarray) -> Projection | None:
         """Read a saved projection; None when absent, unreadable or of the wrong length."""
         try:
             meta = json.loads(stem.with_suffix(".json").read_text())
@@ -179,7 +179,6 @@ def fit_projection(x: np.ndarray, params: ProjectionParams) -> Projection:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # umap warns that a seed disables parallelism
             import umap
-
             from sklearn.neighbors import NearestNeighbors
 
             # Below 4,096 points UMAP finds neighbours through sklearn with a

@@ -42,7 +42,7 @@ class SpectralEQ:
 
     @classmethod
     def for_features(cls, tilt_db: float, bumps_db: float, features: FeatureConfig,
-                     normaliser: Normaliser | None) -> "SpectralEQ":
+                     normaliser: Normaliser | None) -> SpectralEQ:
         """An EQ in the units of `features` after `normaliser` (None: no normalisation)."""
         span = 2.0 / (normaliser.hi - normaliser.lo) if normaliser and normaliser.mode != "none" else 1.0
         return cls(tilt_db, bumps_db, span / _DB_PER_UNIT[features.scale])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class FeatureSet:
     def __len__(self) -> int:
         return len(self.items)
 
-    def split(self, name: str) -> "FeatureSet":
+    def split(self, name: str) -> FeatureSet:
         """The rows whose item is in split `name`."""
         rows = [i for i, it in enumerate(self.items) if it.split == name]
         return FeatureSet(self.x[rows], [self.items[i] for i in rows], [])
@@ -85,7 +86,7 @@ def _load(path: Path, corpus: Corpus) -> FeatureSet | None:
                 return None
             x, rows, paths = z["x"], z["rows"].tolist(), z["paths"].tolist()
             skipped = list(zip(z["skipped_paths"].tolist(), z["skipped_reasons"].tolist()))
-    except Exception as exc:  # a corrupt cache is only a lost speed-up: recompute it
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # a corrupt cache: recompute
         warnings.warn(f"{path}: unreadable feature cache ({type(exc).__name__}: {exc}); recomputing")
         return None
     if any(r >= len(corpus.items) or corpus.items[r].path != p for r, p in zip(rows, paths)):

@@ -57,7 +57,7 @@ class FeatureConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "FeatureConfig":
+    def from_dict(cls, d: dict) -> FeatureConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     def key(self) -> str:

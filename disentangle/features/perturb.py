@@ -13,7 +13,7 @@ input does, so the features of clean and perturbed clips stay comparable.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

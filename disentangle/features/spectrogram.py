@@ -286,7 +286,7 @@ class Normaliser:
     offset: float = 0.0
 
     @classmethod
-    def fit(cls, x: Array, cfg: FeatureConfig) -> "Normaliser":
+    def fit(cls, x: Array, cfg: FeatureConfig) -> Normaliser:
         """Fit on scaled training features x: (N, F, T); mode from cfg.normalise."""
         mode = cfg.normalise
         if mode == "none":
@@ -322,5 +322,5 @@ class Normaliser:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Normaliser":
+    def from_dict(cls, d: dict) -> Normaliser:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

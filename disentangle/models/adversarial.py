@@ -13,8 +13,8 @@ the labels they should predict in `self._remover_labels`. One
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 from torch import Tensor, nn

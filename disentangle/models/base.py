@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -70,8 +70,13 @@ class ModelConfig:
     seed: int = 0
 
 
-class DisentangleModel(nn.Module, metaclass=ABCMeta):
-    """Base class of every model in the library.
+#: The config type of a model: `class GMVAE(DisentangleModel[GMVAEConfig])` reads
+#: `self.config.timbre_dim` typed, without casts.
+C = TypeVar("C", bound=ModelConfig)
+
+
+class DisentangleModel(nn.Module, Generic[C], metaclass=ABCMeta):
+    """Base class of every model in the library, generic over its config type `C`.
 
     Subclasses set `name` (the registry key) and `config_class`, build their
     modules in `__init__(config, features, label_maps)`, and implement
@@ -87,10 +92,10 @@ class DisentangleModel(nn.Module, metaclass=ABCMeta):
     #: see `disentangle.training.perturbed`) instead of cached features only.
     wants_perturbed_audio: ClassVar[bool] = False
 
-    def __init__(self, config: ModelConfig, features: FeatureConfig,
+    def __init__(self, config: C, features: FeatureConfig,
                  label_maps: dict[str, list[str]]):
         super().__init__()
-        self.config = config
+        self.config: C = config
         self.features = features
         #: label column -> class names; class index i is label_maps[col][i].
         self.label_maps = {k: list(v) for k, v in label_maps.items()}

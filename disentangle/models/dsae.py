@@ -33,16 +33,23 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, register
-from disentangle.models.dsae_nets import (AutoregressiveDecoder, FactorisedDecoder, FrameStandardiser,
-                                          GlobalEncoder, LocalEncoder, LSTMPrior, posterior_kl,
-                                          random_pairing)
+from disentangle.models.dsae_nets import (
+    AutoregressiveDecoder,
+    FactorisedDecoder,
+    FrameStandardiser,
+    GlobalEncoder,
+    LocalEncoder,
+    LSTMPrior,
+    posterior_kl,
+    random_pairing,
+)
 
 #: Added to the "select/loss" term (the negative ELBO of the stage) during stage 1. Checkpoint selection and early
 #: stopping (train.monitor: select/loss) then rank every stage-2 epoch above
@@ -82,9 +89,14 @@ class DSAEConfig(ModelConfig):
     standardise: bool = True
 
 
+M = TypeVar("M", bound=nn.Module)
+
+
 @register
-class DSAE(DisentangleModel):
+class DSAE(DisentangleModel[DSAEConfig]):
     """Disentangled sequential autoencoder; spaces "timbre" (global v) and "pitch" (local z_1:T)."""
+
+    teacher_ready: Tensor  # buffer: the teachers hold the stage-1 weights
 
     name = "dsae"
     config_class = DSAEConfig
@@ -305,7 +317,7 @@ class JDSAE(DSAE):
     regulariser = "jacobian"
 
 
-def _frozen_copy(module: nn.Module) -> nn.Module:
+def _frozen_copy(module: M) -> M:
     twin = copy.deepcopy(module)
     for p in twin.parameters():
         p.requires_grad_(False)
@@ -316,4 +328,4 @@ def _detached(p: Posterior) -> Posterior:
     return Posterior(p.mean.detach(), p.logvar.detach())
 
 
-__all__ = ["DSAEConfig", "DSAE", "TSDSAE", "JDSAE", "STAGE_ONE_OFFSET"]
+__all__ = ["DSAE", "JDSAE", "STAGE_ONE_OFFSET", "TSDSAE", "DSAEConfig"]

@@ -40,6 +40,10 @@ class FrameStandardiser(nn.Module):
     identity. forward/inverse work on (..., F).
     """
 
+    mean: Tensor  # buffers (register_buffer): (F,) statistics and a bool flag
+    std: Tensor
+    ready: Tensor
+
     def __init__(self, n_bins: int):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_bins))
@@ -215,5 +219,16 @@ def random_pairing(batch: int, device: torch.device | str | None = None,
     return j.to(device) if device is not None else j
 
 
-__all__ = ["diag_gaussian_kl", "posterior_kl", "frame_mlp", "FrameStandardiser", "GaussianHead", "GlobalEncoder",
-           "LocalEncoder", "LSTMPrior", "FactorisedDecoder", "AutoregressiveDecoder", "random_pairing"]
+__all__ = [
+    "AutoregressiveDecoder",
+    "FactorisedDecoder",
+    "FrameStandardiser",
+    "GaussianHead",
+    "GlobalEncoder",
+    "LSTMPrior",
+    "LocalEncoder",
+    "diag_gaussian_kl",
+    "frame_mlp",
+    "posterior_kl",
+    "random_pairing",
+]

@@ -34,8 +34,7 @@ from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.adversarial import RemoverTrainingMixin
-from disentangle.models.base import (DisentangleModel, LatentSpace, ModelConfig, Posterior,
-                                     PriorComponents, register)
+from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, PriorComponents, register
 from disentangle.nn import LinearRamp, MixturePrior, Removers, mlp, standard_kl
 
 
@@ -161,7 +160,7 @@ class ConvDecoder1d(nn.Module):
 
 
 @register
-class GMVAE(RemoverTrainingMixin, DisentangleModel):
+class GMVAE(RemoverTrainingMixin, DisentangleModel[GMVAEConfig]):
     """Timbre/pitch GMVAE; spaces "timbre" (label instrument) and "pitch" (label pitch)."""
 
     name = "gmvae"
@@ -283,6 +282,7 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel):
             logits_t = terms["logits"]
         else:
             t["kl/timbre"] = standard_kl(post["timbre"].mean, post["timbre"].logvar).mean()
+            assert self.timbre_classifier is not None  # the isotropic prior always builds it
             logits_t = self.timbre_classifier(z_t)
         known_t = y_t >= 0
         t["ce/instrument"] = (F.cross_entropy(logits_t[known_t], y_t[known_t], reduction="sum") / b

@@ -29,8 +29,7 @@ from torch import Tensor, nn
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.adversarial import RemoverTrainingMixin
-from disentangle.models.base import (DisentangleModel, LatentSpace, ModelConfig, Posterior,
-                                     PriorComponents, register)
+from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, PriorComponents, register
 from disentangle.models.mdgmvae_nets import Decoder, SubEncoder, Trunk
 from disentangle.nn import LinearRamp, MixturePrior, Removers, mlp, standard_kl
 
@@ -75,7 +74,7 @@ class MDGMVAEConfig(ModelConfig):
 
 
 @register
-class MDGMVAE(RemoverTrainingMixin, DisentangleModel):
+class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
     """Four-descriptor model; one global space per descriptor, labelled by its column."""
 
     name = "mdgmvae"
@@ -108,7 +107,9 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
         for enc in self.encoders.values():  # unit posterior variance at the start (see GMVAE)
-            nn.init.zeros_(enc.head.weight[enc.head.out_features // 2:])
+            head = enc.get_submodule("head")
+            assert isinstance(head, nn.Linear)
+            nn.init.zeros_(head.weight[head.out_features // 2:])
         if cfg.prior not in ("gmm", "isotropic"):
             raise ValueError(f"prior must be 'gmm' or 'isotropic', not {cfg.prior!r}")
         self.prior_means = nn.ModuleDict({

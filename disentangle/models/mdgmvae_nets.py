@@ -5,6 +5,7 @@ Widths scale with `width` (32 in the paper): trunk c -> (2c | 2c) -> 8c -> 16c.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -102,7 +103,7 @@ class Decoder(nn.Module):
             nn.Linear(hidden, self.c0 * self.h0 * self.w0), nn.BatchNorm1d(self.c0 * self.h0 * self.w0),
             nn.SiLU())
         ups: list[nn.Module] = []
-        for a, b in zip(chans[:-1], chans[1:]):
+        for a, b in itertools.pairwise(chans):
             ups += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.SiLU(), ResBlock2d(b)]
         self.up = nn.Sequential(*ups)
         self.out = nn.Sequential(nn.Conv2d(chans[-1], 1, 3, padding=1), nn.Tanh())

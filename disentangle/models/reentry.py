@@ -47,6 +47,7 @@ class ReentryThreeFactor(ThreeFactorVAE):
 
     name = "reentry"
     config_class = ReentryConfig
+    config: ReentryConfig  # what the registry builds it with (a ThreeFactorConfig subclass)
 
     def loss(self, batch: dict, epoch: int) -> dict[str, Tensor]:
         """-(w_R L_R + w_Re L_Re) with cyclically annealed KL; labels are not used.

@@ -37,8 +37,7 @@ from torch import Tensor
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, register
-from disentangle.models.threefactor_nets import (CepstralSplit, CyclicalKL, GlobalEncoder, GRUDecoder,
-                                                 LocalEncoder)
+from disentangle.models.threefactor_nets import CepstralSplit, CyclicalKL, GlobalEncoder, GRUDecoder, LocalEncoder
 
 
 @dataclass
@@ -72,7 +71,8 @@ class ThreeFactorConfig(ModelConfig):
 
 
 @register
-class ThreeFactorVAE(DisentangleModel):
+class ThreeFactorVAE(DisentangleModel[ThreeFactorConfig]):
+    lr_epoch: Tensor  # buffer: the last epoch the learning rate was decayed for
     """Spaces "timbre" (global), "variation" and "pitch" (local, one vector per frame)."""
 
     name = "threefactor"

@@ -4,5 +4,13 @@ from disentangle.nn.blocks import ResBlock2d, mlp
 from disentangle.nn.mixture import MixturePrior, gaussian_kl, standard_kl
 from disentangle.nn.schedule import LinearRamp
 
-__all__ = ["MixturePrior", "gaussian_kl", "standard_kl", "Removers", "uniform_kl",
-           "ResBlock2d", "mlp", "LinearRamp"]
+__all__ = [
+           "LinearRamp",
+           "MixturePrior",
+           "Removers",
+           "ResBlock2d",
+           "gaussian_kl",
+           "mlp",
+           "standard_kl",
+           "uniform_kl",
+]

@@ -1,13 +1,15 @@
 """Generic layers: an MLP factory and a 2-D residual block."""
 from __future__ import annotations
 
+import itertools
+
 from torch import Tensor, nn
 
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.LeakyReLU) -> nn.Sequential:
     """Linear layers sizes[0] -> ... -> sizes[-1] with `activation` between them (not after the last)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(activation())

@@ -69,7 +69,7 @@ def split_indices(items: list, valid_fraction: float, seed: int) -> dict[str, np
     test = np.flatnonzero(names == "test")
     if len(valid) == 0 and len(train) > 1 and valid_fraction > 0:
         rng = np.random.default_rng(seed)
-        n_valid = max(1, int(round(valid_fraction * len(train))))
+        n_valid = max(1, round(valid_fraction * len(train)))
         chosen = np.sort(rng.choice(train, size=n_valid, replace=False))
         train = np.setdiff1d(train, chosen)
         valid = chosen

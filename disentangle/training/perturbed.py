@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -153,4 +153,4 @@ def perturbed_train_dataset(data, model: torch.nn.Module, seed: int, num_workers
     return CachedPerturbationDataset(data.x, data.labels, rows, variants, data.normaliser, seed)
 
 
-__all__ = ["perturbed_train_dataset", "CachedPerturbationDataset", "build_variants", "variant_cache_path"]
+__all__ = ["CachedPerturbationDataset", "build_variants", "perturbed_train_dataset", "variant_cache_path"]

@@ -14,8 +14,8 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch.utils.data import DataLoader
@@ -27,8 +27,7 @@ from disentangle.data.kind import corpus_kind
 from disentangle.features.augment import SpectralEQ
 from disentangle.training import distributed as dd
 from disentangle.training.data import TrainData, prepare_data
-from disentangle.training.state import (batch_size_of, pick_device, rng_state, seed_everything,
-                                        set_rng_state, to_device)
+from disentangle.training.state import batch_size_of, pick_device, rng_state, seed_everything, set_rng_state, to_device
 
 
 def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str | Path,
@@ -104,7 +103,7 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     meta = {"corpus": {"name": data.corpus.name, "kind": corpus_kind(data.corpus),
                        "root": str(data.corpus.root),
                        "fingerprint": data.corpus.fingerprint(), "items": len(data.items),
-                       "splits": {k: int(len(v)) for k, v in data.splits.items()}},
+                       "splits": {k: len(v) for k, v in data.splits.items()}},
             "run_config": run.to_dict(), "world_size": info.world_size, "device": str(dev)}
 
     # Perturbed-variant caches, like features, are built by rank 0 first.
@@ -235,8 +234,8 @@ def _train_loader(data: TrainData, cfg, info: dd.DistInfo, dev: torch.device, mo
         dataset = perturbed_train_dataset(data, model, cfg.seed, cfg.num_workers, progress)
     else:
         dataset = data.dataset("train")
-    common = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers,
-                  pin_memory=dev.type == "cuda", persistent_workers=False)
+    common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
+                  "pin_memory": dev.type == "cuda", "persistent_workers": False}
     if info.enabled:
         from torch.utils.data.distributed import DistributedSampler
 
@@ -372,28 +371,29 @@ def _finish(out_dir: Path, artifact: Path, data: TrainData, cfg, dev: torch.devi
     test_loader = _eval_loader(data, "test", cfg, dd.DistInfo(), dev)
     if test_loader is not None:
         report["test_loss"] = _means(evaluate_loss(model, test_loader, len(history), dev))
+    ckpt["report"] = to_plain(report)
+    save_dict(artifact, ckpt)  # the trained model is safe before the (long) evaluation runs
+    say(f"artifact: {artifact}")
     if cfg.evaluate and len(data.splits["test"]):
         report.update(_full_evaluation(model, data, say))
-    ckpt["report"] = to_plain(report)
-    save_dict(artifact, ckpt)
-    say(f"artifact: {artifact}")
+        ckpt["report"] = to_plain(report)
+        save_dict(artifact, ckpt)
+        say(f"evaluation report stored in {artifact}")
 
 
 def _full_evaluation(model, data: TrainData, say) -> dict:
-    """The evaluation package's report on the test split, when it is installed."""
-    try:
-        from disentangle.evaluation import evaluate
-    except ImportError:
-        return {}
+    """The evaluation package's report on the test split.
+
+    A failure propagates (the artifact is already written without it):
+    `scripts/evaluate.py --write-checkpoint` can add the report later.
+    """
+    from disentangle.evaluation import evaluate
+
     model.normaliser = data.normaliser
     model.eval()
     say("evaluating on the test split (--set train.evaluate=false skips this; "
         "scripts/evaluate.py can do it later)")
-    try:
-        return dict(evaluate(model, data.corpus, split="test", log=say))
-    except Exception as exc:  # the checkpoint is still good without the report
-        say(f"evaluation failed ({type(exc).__name__}: {exc}); run scripts/evaluate.py later")
-        return {}
+    return dict(evaluate(model, data.corpus, split="test", log=say))
 
 
 def _printer(enabled: bool):
@@ -413,4 +413,4 @@ def _bar(total: int, desc: str, enabled: bool):
                 disable=not enabled)
 
 
-__all__ = ["train", "evaluate_loss"]
+__all__ = ["evaluate_loss", "train"]

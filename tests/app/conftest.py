@@ -8,4 +8,4 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "app"))
 sys.path.insert(0, str(HERE.parent / "explore"))
 
-from conftest_explore import explorer, world  # noqa: E402,F401
+from conftest_explore import explorer, world  # noqa: F401

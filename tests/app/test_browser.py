@@ -36,9 +36,9 @@ def served_app(world, tmp_path):
     argv = ["--checkpoint", str(ckpt), "--data", str(corpus.root), "--host", "127.0.0.1",
             "--port", str(port), "--projection", "pca", "--no-precompute", "--gl-iters", "8"]
     code = LAUNCHER.format(explore=str(REPO / "tests" / "explore"), argv=argv, main=str(REPO / "app" / "main.py"))
-    log = open(tmp_path / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                            env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    with open(tmp_path / "app.log", "w") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 300  # a busy 2-core machine takes minutes
     while time.monotonic() < deadline:
@@ -58,7 +58,6 @@ def served_app(world, tmp_path):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
 
 
 @pytest.mark.browser

@@ -10,8 +10,7 @@ import torch
 
 from disentangle.audio.griffinlim import features_to_audio, griffin_lim, spectral_convergence
 from disentangle.features.config import FeatureConfig
-from disentangle.features.spectrogram import (Normaliser, audio_to_features, prepare_audio,
-                                              stft_magnitude)
+from disentangle.features.spectrogram import Normaliser, audio_to_features, prepare_audio, stft_magnitude
 
 SR = 22050
 #: 2 s clips: (n_frames - 1) * hop = 86 * 512 samples.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import disentangle.benchmarks as benchmarks
+from disentangle import benchmarks
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,23 +29,20 @@ def test_registry_names_and_lazy_errors(monkeypatch):
     assert callable(audio.run) and callable(audio.add_arguments)
 
 
-def test_script_dispatches_to_the_chosen_module(monkeypatch):
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import bench
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
+def test_command_dispatches_to_the_chosen_module(monkeypatch):
+    from disentangle.cli import bench
+
     fake = types.ModuleType("disentangle.benchmarks.fake")
     fake.add_arguments = lambda p: p.add_argument("--n", type=int, default=1)
     fake.run = lambda args: {"n": args.n}
     monkeypatch.setitem(sys.modules, "disentangle.benchmarks.fake", fake)
     monkeypatch.setitem(benchmarks.BENCHMARKS, "fake", "disentangle.benchmarks.fake")
-    monkeypatch.setattr(bench, "BENCHMARKS", benchmarks.BENCHMARKS)
     # another registered module that does not import must not matter
     monkeypatch.setitem(benchmarks.BENCHMARKS, "ghost", "disentangle.benchmarks.no_such_module")
-    assert bench.main(["fake", "--n", "3"]) == {"n": 3}
+    assert bench.run(["fake", "--n", "3"]) == {"n": 3}
+    assert bench.main(["fake"]) == 0  # the console script's exit status
     with pytest.raises(SystemExit):
-        bench.main(["ghost"])
+        bench.run(["ghost"])
 
 
 def test_script_help_runs():

@@ -32,7 +32,7 @@ def test_classifier_cannot_learn_from_shuffled_labels(synthetic):
 
 
 def test_cache_reused_and_keyed_by_data(synthetic, tmp_path):
-    xtr, ytr, xte, yte, classes = _split(synthetic, "pitch")
+    xtr, ytr, xte, _yte, classes = _split(synthetic, "pitch")
     first = load_or_train(xtr, ytr, classes, tmp_path, "pitch", TINY)
     files = sorted(tmp_path.glob("classifier-pitch-*.pt"))
     assert len(files) == 1
@@ -47,7 +47,7 @@ def test_cache_reused_and_keyed_by_data(synthetic, tmp_path):
 
 
 def test_corrupt_cache_file_is_retrained_identically(synthetic, tmp_path):
-    xtr, ytr, xte, yte, classes = _split(synthetic, "instrument")
+    xtr, ytr, xte, _yte, classes = _split(synthetic, "instrument")
     load_or_train(xtr, ytr, classes, tmp_path, "instrument", TINY)
     path = next(tmp_path.glob("classifier-instrument-*.pt"))
     path.write_bytes(b"not a torch file")

@@ -5,13 +5,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from eval_fixtures import JUDGES, OracleModel, make_synthetic
 
 from disentangle.data.schema import Item
 from disentangle.evaluation.cross_source import cross_source, cross_source_markdown, held_split
 from disentangle.evaluation.runner import EvalConfig
 from disentangle.features.cache import FeatureSet
-
-from eval_fixtures import JUDGES, OracleModel, make_synthetic
 
 CFG = EvalConfig(classifier=JUDGES)
 

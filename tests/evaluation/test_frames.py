@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from disentangle.data.schema import Corpus, Item
-from disentangle.evaluation.frames import (annotation_frame_labels, expression_classes, frame_annotations,
-                                           frame_times)
+from disentangle.evaluation.frames import annotation_frame_labels, expression_classes, frame_annotations, frame_times
 from disentangle.features.config import FeatureConfig
 
 FEATURES = FeatureConfig(sample_rate=1000, hop_length=100, n_frames=8, trim_db=None)  # 10 frames/s

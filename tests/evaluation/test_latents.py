@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from eval_fixtures import HALF, N_FRAMES, NOISE, OracleModel
 
 from disentangle.evaluation.latents import decode_batched, encode_dataset, reconstruction_mse
-from eval_fixtures import HALF, N_FRAMES, NOISE, OracleModel
 
 
 def test_encode_dataset_shapes_and_batching(synthetic):

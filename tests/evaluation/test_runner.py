@@ -47,7 +47,7 @@ def test_synthesis_and_transfer_follow_the_components(oracle_report):
     assert oracle_report["classifiers"]["pitch"]["f1"] > 0.9
     assert oracle_report["classifiers"]["instrument"]["recon_f1"] > 0.9
     syn = oracle_report["synthesis"]
-    assert set(k for k in syn if k.startswith("w=")) == {"w=0", "w=0.5", "w=1"}
+    assert {k for k in syn if k.startswith("w=")} == {"w=0", "w=0.5", "w=1"}
     # Luo 2019 Sec. 4.3: the targets are the evaluated items' (instrument, pitch).
     assert syn["targets"] == oracle_report["n_eval"] and syn["left_out"] == 0 and syn["repeats"] == 2
     assert syn["w=0"]["instrument_f1"] > 0.9 and syn["w=0"]["pitch_f1"] > 0.9

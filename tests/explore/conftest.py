@@ -5,4 +5,4 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest_explore import explorer, world  # noqa: E402,F401
+from conftest_explore import explorer, world  # noqa: F401

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tiny_world  # noqa: E402  (registers the tiny model)
+import tiny_world
 
 
 @pytest.fixture(scope="session")

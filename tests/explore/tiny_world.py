@@ -18,8 +18,15 @@ from torch import Tensor, nn
 
 from disentangle.data.schema import Corpus, Item, write_metadata
 from disentangle.features.config import FeatureConfig
-from disentangle.models.base import (REGISTRY, DisentangleModel, LatentSpace, ModelConfig, Posterior,
-                                     PriorComponents, register)
+from disentangle.models.base import (
+    REGISTRY,
+    DisentangleModel,
+    LatentSpace,
+    ModelConfig,
+    Posterior,
+    PriorComponents,
+    register,
+)
 
 SR = 8000
 FEATURES = FeatureConfig(sample_rate=SR, n_fft=256, hop_length=128, n_mels=24, fmin=30.0, fmax=4000.0,

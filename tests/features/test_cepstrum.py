@@ -1,7 +1,6 @@
 """Cepstral liftering: exact split, smooth envelope, harmonics in the fine structure."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from disentangle.features.perturb import (EFFECTS, _make_effect, match_level, pitch_shift,
-                                          random_pitch_shift, random_timbre_distortion,
-                                          timbre_distortion)
+from disentangle.features.perturb import (
+    EFFECTS,
+    _make_effect,
+    match_level,
+    pitch_shift,
+    random_pitch_shift,
+    random_timbre_distortion,
+    timbre_distortion,
+)
 
 SR = 22050
 

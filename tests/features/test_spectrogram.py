@@ -7,8 +7,14 @@ import pytest
 import torch
 
 from disentangle.features.config import FeatureConfig
-from disentangle.features.spectrogram import (Normaliser, audio_to_features, features_to_magnitude,
-                                              normalise_amplitude, prepare_audio, stft_magnitude)
+from disentangle.features.spectrogram import (
+    Normaliser,
+    audio_to_features,
+    features_to_magnitude,
+    normalise_amplitude,
+    prepare_audio,
+    stft_magnitude,
+)
 
 SR = 22050
 

@@ -18,8 +18,8 @@ B, F, T = 4, FEATURES.n_bins, FEATURES.n_frames
 
 
 def tiny(name: str = "jdsae", **kw) -> torch.nn.Module:
-    defaults = dict(global_dim=3, local_dim=2, hidden=(8,), prior_hidden=4, prior_layers=2,
-                    teacher_epochs=2, decoder_state=5)
+    defaults = {"global_dim": 3, "local_dim": 2, "hidden": (8,), "prior_hidden": 4, "prior_layers": 2,
+                    "teacher_epochs": 2, "decoder_state": 5}
     defaults.update(kw)
     return REGISTRY[name](DSAEConfig(**defaults), FEATURES, LABELS)
 

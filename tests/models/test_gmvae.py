@@ -4,20 +4,20 @@ from __future__ import annotations
 import pytest
 import torch
 
-from disentangle.models import REGISTRY, GMVAE, GMVAEConfig
+from disentangle.models import GMVAE, REGISTRY, GMVAEConfig
 from disentangle.models.gmvae import label_mask
 
 from .helpers import check_rebuild, check_shapes, check_train_step
 
-TINY = dict(timbre_dim=4, pitch_dim=3, channels=8, hidden=8)
+TINY = {"timbre_dim": 4, "pitch_dim": 3, "channels": 8, "hidden": 8}
 COMBOS = [
-    dict(),
-    dict(timbre_prior="isotropic"),
-    dict(pitch_classifier=False, label_fraction=0.5, pitch_ce_weight=2.0),
-    dict(label_fraction=0.0, pool=3),
-    dict(adversary_weight=0.5, kl_warmup_epochs=3),
-    dict(timbre_prior="isotropic", adversary_weight=1.0, pool=2),
-    dict(norm="layer", prior_ema=0.1, label_fraction=0.5),
+    {},
+    {"timbre_prior": "isotropic"},
+    {"pitch_classifier": False, "label_fraction": 0.5, "pitch_ce_weight": 2.0},
+    {"label_fraction": 0.0, "pool": 3},
+    {"adversary_weight": 0.5, "kl_warmup_epochs": 3},
+    {"timbre_prior": "isotropic", "adversary_weight": 1.0, "pool": 2},
+    {"norm": "layer", "prior_ema": 0.1, "label_fraction": 0.5},
 ]
 
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 import pytest
 import torch
 
-from disentangle.models import REGISTRY, MDGMVAE, MDGMVAEConfig
+from disentangle.models import MDGMVAE, REGISTRY, MDGMVAEConfig
 
 from .helpers import check_rebuild, check_shapes, check_train_step
 
-TINY = dict(width=2, sub_channels=4, head_hidden=8, decoder_hidden=8)
+TINY = {"width": 2, "sub_channels": 4, "head_hidden": 8, "decoder_hidden": 8}
 COMBOS = [
-    dict(),
-    dict(prior="isotropic"),
-    dict(removers=False),
-    dict(prior="isotropic", removers=False, huber_weight=0.0),
-    dict(descriptors=("timbre", "pitch"), timbre_dim=3, pitch_dim=2),
-    dict(adversarial_start=0, adversarial_ramp=1, beta_ramp_epochs=1),
-    dict(freq_strides=(2, 2, 1), pitch_dim=6, classifier_weight=1.0),
+    {},
+    {"prior": "isotropic"},
+    {"removers": False},
+    {"prior": "isotropic", "removers": False, "huber_weight": 0.0},
+    {"descriptors": ("timbre", "pitch"), "timbre_dim": 3, "pitch_dim": 2},
+    {"adversarial_start": 0, "adversarial_ramp": 1, "beta_ramp_epochs": 1},
+    {"freq_strides": (2, 2, 1), "pitch_dim": 6, "classifier_weight": 1.0},
 ]
 
 

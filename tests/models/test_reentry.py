@@ -10,9 +10,9 @@ from disentangle.models import REGISTRY, ReentryThreeFactor
 from .helpers import check_rebuild, check_train_step
 from .test_threefactor import build, check_local_shapes, perturbed_batch
 
-COMBOS = [dict(), dict(pitch_encoder="conditional"), dict(cepstrum=False), dict(use_variation=False),
-          dict(use_timbre=False), dict(noise_std=0.1), dict(perturb_dropout=0.25),
-          dict(detach_intermediate=True, reentry_weight=0.5)]
+COMBOS = [{}, {"pitch_encoder": "conditional"}, {"cepstrum": False}, {"use_variation": False},
+          {"use_timbre": False}, {"noise_std": 0.1}, {"perturb_dropout": 0.25},
+          {"detach_intermediate": True, "reentry_weight": 0.5}]
 
 
 def test_registered():

@@ -12,18 +12,18 @@ from disentangle.models.threefactor_nets import CepstralSplit, CyclicalKL, dct_m
 from .conftest import make_batch
 from .helpers import check_rebuild, check_train_step
 
-TINY = dict(hidden=6, layers=2, timbre_dim=4, variation_dim=3, pitch_dim=2, cepstrum_cutoff=4)
+TINY = {"hidden": 6, "layers": 2, "timbre_dim": 4, "variation_dim": 3, "pitch_dim": 2, "cepstrum_cutoff": 4}
 COMBOS = [
-    dict(),
-    dict(pitch_encoder="conditional"),
-    dict(cepstrum=False),
-    dict(pitch_encoder="conditional", cepstrum=False, layers=1),
-    dict(use_variation=False),
-    dict(use_timbre=False),
-    dict(use_timbre=False, pitch_encoder="conditional"),
-    dict(use_variation=False, pitch_encoder="conditional"),
-    dict(noise_std=0.1, perturb_dropout=0.5),
-    dict(perturb=False, kl_period=0),
+    {},
+    {"pitch_encoder": "conditional"},
+    {"cepstrum": False},
+    {"pitch_encoder": "conditional", "cepstrum": False, "layers": 1},
+    {"use_variation": False},
+    {"use_timbre": False},
+    {"use_timbre": False, "pitch_encoder": "conditional"},
+    {"use_variation": False, "pitch_encoder": "conditional"},
+    {"noise_std": 0.1, "perturb_dropout": 0.5},
+    {"perturb": False, "kl_period": 0},
 ]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
@@ -11,8 +12,7 @@ from torch import Tensor, nn
 
 from disentangle.data.schema import Item, write_metadata
 from disentangle.features.config import FeatureConfig
-from disentangle.models.base import (DisentangleModel, LatentSpace, ModelConfig, Posterior,
-                                     register)
+from disentangle.models.base import DisentangleModel, LatentSpace, ModelConfig, Posterior, register
 
 REPO = Path(__file__).resolve().parents[2]
 #: 16 mel bins x 8 frames at 8 kHz: a 0.1 s clip, features in milliseconds.
@@ -123,7 +123,7 @@ class TinyPerturbedModel(TinyModel):
     name = "tiny_perturbed_test"
     config_class = TinyPerturbedConfig
     wants_perturbed_audio = True
-    seen: list = []
+    seen: ClassVar[list] = []  # shared on purpose: tests read what every instance saw
 
     def loss(self, batch: dict, epoch: int) -> dict[str, Tensor]:
         TinyPerturbedModel.seen.append((self.training, sorted(batch)))

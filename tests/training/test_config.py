@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from disentangle.configs import (ConfigError, RunConfig, available_configs, config_from_dict,
-                                 load_config)
+from disentangle.configs import ConfigError, RunConfig, available_configs, config_from_dict, load_config
 from disentangle.features.config import FeatureConfig
 from disentangle.training.config import TrainConfig
 

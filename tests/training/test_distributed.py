@@ -94,8 +94,8 @@ def test_gradient_sync_averages_across_ranks(tmp_path):
         layer(x).pow(2).sum().backward()
         for k, p in layer.named_parameters():
             expected[k] = expected.get(k, 0) + p.grad / 2
-    for k in expected:
-        assert torch.allclose(g0[k], expected[k]) and torch.equal(g0[k], g1[k])
+    for k, want in expected.items():
+        assert torch.allclose(g0[k], want) and torch.equal(g0[k], g1[k])
 
 
 def _standardiser_worker(rank: int, world: int, init_file: str, out: str) -> None:

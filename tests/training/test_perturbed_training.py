@@ -13,8 +13,12 @@ from disentangle.data.schema import Corpus
 from disentangle.features.config import FeatureConfig
 from disentangle.training import trainer as trainer_mod
 from disentangle.training.data import prepare_data
-from disentangle.training.perturbed import (CachedPerturbationDataset, build_variants,
-                                            perturbed_train_dataset, variant_cache_path)
+from disentangle.training.perturbed import (
+    CachedPerturbationDataset,
+    build_variants,
+    perturbed_train_dataset,
+    variant_cache_path,
+)
 from disentangle.training.trainer import train
 
 from .helpers import FEATURES

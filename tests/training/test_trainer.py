@@ -32,7 +32,7 @@ def test_train_script_one_epoch_subprocess(corpus_dir, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "train.py"), "--config", str(cfg_path),
          "--data", str(corpus_dir), "--out", str(out), "--epochs", "1", "--device", "cpu",
-         "--quiet", "--set", "train.lr=5e-4"],
+         "--quiet", "--set", "train.lr=5e-4", "--half"],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     artifact = tmp_path / "runs" / "tiny.pt"
@@ -42,6 +42,8 @@ def test_train_script_one_epoch_subprocess(corpus_dir, tmp_path):
     assert len(lines) == 1 and json.loads(lines[0])["epoch"] == 1
     ckpt = load_checkpoint(artifact)
     assert ckpt["train_state"] is None and ckpt["model"] == "gmvae"
+    assert ckpt["half"] and all(ckpt["state_dict"][k].dtype == torch.float32 for k in ckpt["half"])  # --half
+    assert "half" not in load_checkpoint(out / "best.pt")  # the resumable files keep float32
     assert ckpt["meta"]["run_config"]["train"]["lr"] == pytest.approx(5e-4)
     assert "test_loss" in ckpt["report"] and "training" in ckpt["report"]
     assert load_checkpoint(out / "last.pt")["train_state"]["epoch"] == 1
@@ -69,11 +71,13 @@ def test_train_script_rejects_bad_config(corpus_dir, tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
-def test_train_script_help_documents_usage(capsys):
+def test_train_command_help_documents_usage(capsys):
+    from disentangle.cli import train as command
+
     with pytest.raises(SystemExit):
-        load_script().parse_args(["--help"])
+        command.parse_args(["--help"])
     text = capsys.readouterr().out
-    for word in ("--config", "--data", "--out", "--epochs", "--device", "--resume", "--set",
+    for word in ("--config", "--data", "--out", "--epochs", "--device", "--resume", "--set", "--half",
                  "torchrun", "last.pt", "best.pt", "log.jsonl"):
         assert word in text
 

@@ -5,32 +5,30 @@
   examples.json (here or one down)  -> NSynth
   TinySOL metadata CSV or names     -> TinySOL
   anything else with audio files    -> a plain folder (labels.csv if present)
-A bare name ("notes", "phrases") means `data/<name>` in the repository.
+A bare name ("notes", "phrases") means `<data root>/<name>`: `data/` in a
+checkout, `$DISENTANGLE_DATA` or the user's data folder (`disentangle.paths`).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from ...paths import data_root
 from ..schema import Corpus, load_corpus
 from .common import AUDIO_EXTENSIONS, DYNAMICS_MAP, LoadedCorpus
 from .folder import audio_files, load_folder
 from .nsynth import load_nsynth, split_folders
 from .tinysol import load_tinysol, looks_like_tinysol
 
-#: The repository's default corpus folder (gitignored), where make_dataset.py renders.
-DATA_DIR = Path(__file__).resolve().parents[3] / "data"
-
-
 def resolve_corpus_path(path_or_name: str | Path) -> Path:
-    """An existing path as given, else a bare name looked up under `data/` (repo, then cwd)."""
+    """An existing path as given, else a bare name looked up under the data root, then `./data`."""
     path = Path(path_or_name).expanduser()
     if path.exists():
         return path
     if len(path.parts) == 1:
-        for base in (DATA_DIR, Path.cwd() / "data"):
+        for base in (data_root(), Path.cwd() / "data"):
             if (base / path).exists():
                 return base / path
-    hint = (f" (render it with: python scripts/make_dataset.py --out data/{path} --corpus {path})"
+    hint = (f" (render it with: disentangle-dataset --out {data_root() / path} --corpus {path})"
             if str(path) in ("notes", "phrases") else "")
     raise FileNotFoundError(f"{path_or_name}: no such corpus folder{hint}")
 

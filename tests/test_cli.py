@@ -1,0 +1,40 @@
+"""The console scripts: each entry point in pyproject.toml names a `main` that exists."""
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+
+
+def test_every_command_is_declared():
+    assert set(SCRIPTS) == {"disentangle-explore", "disentangle-train", "disentangle-evaluate",
+                            "disentangle-dataset", "disentangle-bench"}
+
+
+@pytest.mark.parametrize("command", sorted(SCRIPTS))
+def test_entry_point_is_a_main_function(command):
+    module, func = SCRIPTS[command].split(":")
+    assert callable(getattr(importlib.import_module(module), func))
+
+
+@pytest.mark.parametrize("script,module", [("train", "train"), ("evaluate", "evaluate"),
+                                           ("make_dataset", "dataset"), ("bench", "bench")])
+def test_scripts_call_the_package_commands(script, module):
+    """scripts/NAME.py runs from a checkout without installing and calls the same main."""
+    text = (ROOT / "scripts" / f"{script}.py").read_text()
+    assert f"from disentangle.cli.{module} import main" in text
+
+
+def test_explore_help_from_the_package():
+    out = subprocess.run([sys.executable, "-c", "import sys; from disentangle.cli.explore import main; "
+                          "sys.exit(main(['--help']))"], capture_output=True, text=True, timeout=180,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "--checkpoint" in out.stdout and "DISENTANGLE_DATA" in out.stdout
