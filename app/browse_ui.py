@@ -40,8 +40,8 @@ class BrowseTools:
         """Connect the tools. map_in: model, space and the projection controls;
         point_outs: what a click on the map fills (players, spectrograms, A/B, state)."""
         model = map_in[0]
-        nb = dict(fn=bh.neighbours, inputs=[model, map_in[1], self.which, self.k, *map_in[2:], state],
-                  outputs=[self.nb_table, self.nb_json, state], api_name=False, show_progress="hidden")
+        nb = {"fn": bh.neighbours, "inputs": [model, map_in[1], self.which, self.k, *map_in[2:], state],
+                  "outputs": [self.nb_table, self.nb_json, state], "api_name": False, "show_progress": "hidden"}
         # A new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours.
         selection_md.change(**nb).then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
         for comp in (self.which, self.k):
@@ -49,9 +49,9 @@ class BrowseTools:
         self.nb_table.select(bh.play_neighbour, [model, autoplay, state], point_outs, api_name=False)
         self.key_box.change(bh.step_neighbour, [model, self.key_box, autoplay, state], point_outs,
                             api_name=False, trigger_mode="always_last")
-        search = dict(fn=bh.search, inputs=[self.query, *map_in, state],
-                      outputs=[self.hits_table, self.hits_json, self.hits_md, state], api_name="search",
-                      show_progress="hidden")
+        search = {"fn": bh.search, "inputs": [self.query, *map_in, state],
+                      "outputs": [self.hits_table, self.hits_json, self.hits_md, state], "api_name": "search",
+                      "show_progress": "hidden"}
         for trigger in (self.query.submit, self.search_btn.click):
             trigger(**search).then(None, self.hits_json, None, js=mark_js("search hits"), api_name=False)
         self.hits_table.select(bh.pick_hit, [model, slot, autoplay, state], point_outs, api_name=False)
@@ -91,7 +91,7 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
             sel_audio = gr.Audio(label="the selection, one after another", interactive=False, autoplay=True,
                                  elem_id="selection_audio")
             sel_file = gr.File(label="selection file")
-    hidden = dict(visible="hidden")
+    hidden = {"visible": "hidden"}
     return BrowseTools(which, k, nb_table, gr.Textbox(elem_id="neighbour_marks", **hidden),
                        gr.Textbox(elem_id="key_box", **hidden), query, search_btn, hits_md, hits_table,
                        gr.Textbox(elem_id="hit_marks", **hidden), gr.Textbox(elem_id="selection_box", **hidden),

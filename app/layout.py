@@ -9,8 +9,7 @@ from pathlib import Path
 import gradio as gr
 from browse_handlers import BrowseHandlers, neighbour_choices
 from browse_ui import browse_tools, export_latents_tools
-from ui_handlers import (ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_UNITS, Handlers, first_or_none,
-                         raw_inputs)
+from ui_handlers import ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_UNITS, Handlers, first_or_none, raw_inputs
 
 from disentangle.explore import validate as v
 from disentangle.explore.describe import corpus_summary
@@ -33,9 +32,9 @@ MAX_LIVE_SESSIONS = 200
 
 def launch_options(host: str | None, port: int | None) -> dict:
     """Keyword arguments of `demo.launch` (besides js and css)."""
-    return dict(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES,
-                state_session_capacity=MAX_LIVE_SESSIONS,
-                show_error=False)  # gr.Error/Warning texts still show; raw exceptions do not
+    return {"server_name": host, "server_port": port, "max_file_size": MAX_UPLOAD_BYTES,
+                "state_session_capacity": MAX_LIVE_SESSIONS,
+                "show_error": False}  # gr.Error/Warning texts still show; raw exceptions do not
 
 
 CSS = """
@@ -175,16 +174,15 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
                     gr_steps = gr.Slider(2, 6, 4, step=1, label="cells per side")
                 gr_btn = gr.Button("Grid", variant="primary")
                 gr_out = _strip_outputs("grid")
-            with gr.Tab("Your sound"):
-                with gr.Row():
-                    upload = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                                      label=f"upload or record (at most {MAX_UPLOAD_MB} MB; "
-                                            f"the first {MAX_UPLOAD_SECONDS:.0f} s are used)")
-                    with gr.Column():
-                        up_name = gr.Textbox(label="name (optional)")
-                        up_slot = gr.Radio(["A", "B", "neither"], value="A", label="use it as")
-                        up_btn = gr.Button("Encode and place on the map", variant="primary")
-                        up_msg = gr.Markdown()
+            with gr.Tab("Your sound"), gr.Row():
+                upload = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                  label=f"upload or record (at most {MAX_UPLOAD_MB} MB; "
+                                        f"the first {MAX_UPLOAD_SECONDS:.0f} s are used)")
+                with gr.Column():
+                    up_name = gr.Textbox(label="name (optional)")
+                    up_slot = gr.Radio(["A", "B", "neither"], value="A", label="use it as")
+                    up_btn = gr.Button("Encode and place on the map", variant="primary")
+                    up_msg = gr.Markdown()
             with gr.Tab("How disentangled"):
                 probe = gr.Plot(label="probe F1")
                 report = gr.Markdown()
@@ -204,7 +202,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
         # (and clickable) and no second progress bar covers it.
         # Maps get their own single worker: a slow fit queues other map requests,
         # never the clicks, sweeps and samples (which use the default workers).
-        maps = dict(concurrency_id="maps", concurrency_limit=1)
+        maps = {"concurrency_id": "maps", "concurrency_limit": 1}
         project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption], show_progress="minimal",
                        show_progress_on=[caption], **maps)
         model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report, show_comp,

@@ -27,16 +27,16 @@ if (HERE.parent / "disentangle" / "__init__.py").is_file() and (HERE.parent / "p
     sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))  # layout and handlers beside this file
 
-from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options  # noqa: E402
-from ui_handlers import METHODS  # noqa: E402
+from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options
+from ui_handlers import METHODS
 
-from disentangle.checkpoint import CheckpointError  # noqa: E402
-from disentangle.data.kind import corpus_kind  # noqa: E402
-from disentangle.explore.corpora import open_data  # noqa: E402
-from disentangle.explore.corpus_match import matching_models  # noqa: E402
-from disentangle.explore.explorer import Explorer  # noqa: E402
-from disentangle.explore.projection import ProjectionParams  # noqa: E402
-from disentangle.paths import data_root  # noqa: E402
+from disentangle.checkpoint import CheckpointError
+from disentangle.data.kind import corpus_kind
+from disentangle.explore.corpora import open_data
+from disentangle.explore.corpus_match import matching_models
+from disentangle.explore.explorer import Explorer
+from disentangle.explore.projection import ProjectionParams
+from disentangle.paths import data_root
 
 __all__ = ["build_demo", "launch_options", "load_models", "main"]
 

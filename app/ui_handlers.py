@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 import numpy as np
+from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
 
 from disentangle.audio.io import AudioError
-from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
 from disentangle.explore import actions, export
 from disentangle.explore import validate as v
 from disentangle.explore.describe import probe_source, ref_name, selection_md, value_text
@@ -144,7 +145,7 @@ class Handlers:
     @user_errors(2, message_at=1)
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
                 filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
-                only_selection=False, progress=gr.Progress()):
+                only_selection=False, progress=gr.Progress()):  # noqa: B008 (Gradio injects progress through this default)
         session = fresh(session)
         model = self.model(model)
         space = self.space(model, space)

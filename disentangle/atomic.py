@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -44,7 +44,10 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
 
 def write_text(path: str | Path, text: str) -> Path:
     """Atomically write `text` (UTF-8) to `path`."""
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    return atomic_write(path, write)
 
 
 def save_npy(path: str | Path, array: np.ndarray) -> Path:
@@ -89,4 +92,4 @@ def _umask() -> int:
     return mask
 
 
-__all__ = ["atomic_write", "write_text", "save_npy", "remove_stale_temps", "TEMP_SUFFIX"]
+__all__ = ["TEMP_SUFFIX", "atomic_write", "remove_stale_temps", "save_npy", "write_text"]

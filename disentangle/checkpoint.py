@@ -30,7 +30,6 @@ import pickle
 import subprocess
 import warnings
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

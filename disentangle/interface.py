@@ -144,7 +144,7 @@ class Interface:
     def normalise(self, scaled: Tensor) -> Tensor:
         """Scaled features (B, F, T) -> the model's input range (B, F, T)."""
         scaled = torch.as_tensor(scaled, dtype=torch.float32)
-        return self.normaliser(scaled) if self.normaliser is not None else scaled
+        return torch.as_tensor(self.normaliser(scaled)) if self.normaliser is not None else scaled
 
     @torch.inference_mode()
     def encode(self, x: Tensor, batch_size: int = 256,

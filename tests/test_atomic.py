@@ -10,6 +10,7 @@ import pytest
 
 from disentangle.atomic import atomic_write, remove_stale_temps, save_npy, write_text
 
+
 def temps(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 

@@ -10,12 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 10 * 2**20  # Hugging Face refuses plain (non-LFS) pushes of larger files
-#: Known exceptions, each with the reason it is still here.
-OVERSIZED = {
-    "checkpoints/gmvae.pt": "checkpoints/gmvae.pt (27.7 MB, float32) waits for the retrained "
-                            "checkpoint <= 10 MiB (half-precision storage: scripts/train.py --half)",
-}
-
 
 def tracked_files() -> list[str]:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
@@ -31,13 +25,5 @@ def test_no_tracked_file_over_10_mib():
         if path.is_symlink() or not path.is_file():  # deleted in the work tree, or a link
             continue
         sizes[name] = os.stat(path).st_size
-    too_big = {n: s for n, s in sizes.items() if s > LIMIT and n not in OVERSIZED}
+    too_big = {n: s for n, s in sizes.items() if s > LIMIT}
     assert not too_big, f"files over 10 MiB (Hugging Face refuses them without LFS): {too_big}"
-
-
-@pytest.mark.parametrize("name", sorted(OVERSIZED))
-def test_known_oversized_file(name):
-    path = ROOT / name
-    if name not in tracked_files() or not path.is_file() or path.stat().st_size <= LIMIT:
-        pytest.fail(f"{name} is no longer over 10 MiB (or gone): remove it from OVERSIZED")
-    pytest.xfail(OVERSIZED[name])

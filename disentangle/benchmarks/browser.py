@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from disentangle.benchmarks.app import REPO, _pct, start_app, stop_app
+from disentangle.benchmarks.app import _pct, start_app, stop_app
+from disentangle.paths import checkpoints_dir, data_root
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -35,7 +36,7 @@ SEARCHES = ("violin", "flute ff", "C4", "trumpet pp", "cello G3", "piano", "mf",
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder")
+    parser.add_argument("--data", default=str(data_root() / "notes"), help="corpus folder")
     parser.add_argument("--checkpoint", nargs="*", default=None, help="checkpoints (default: the shipped "
                         "ones trained on this corpus)")
     parser.add_argument("--clicks", type=int, default=30, help="clicks timed")
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> dict:
         from disentangle import load_model
         from disentangle.explore.corpus_match import matching_models
 
-        shipped = {str(p): load_model(p) for p in sorted((REPO / "checkpoints").glob("*.pt"))}
+        shipped = {str(p): load_model(p) for p in sorted(checkpoints_dir().glob("*.pt"))}
         checkpoints = list(matching_models(shipped, corpus.name))
     work = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     cache = work / "explore-cache"

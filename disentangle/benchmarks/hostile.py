@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 #: Values no endpoint should choke on: non-finite and huge numbers, wrong types,
 #: long and odd text, references that do not exist, paths.
@@ -28,7 +29,7 @@ HOSTILE: tuple[Any, ...] = (
 #: Signs of a message that is not meant for a user.
 _LEAKS = re.compile(r"Traceback|File \"|/tmp/|/work/|/home/|site-packages|failed on the server|"
                     r"Error\(|object has no attribute|unsupported operand|cannot convert|"
-                    r"index out of range|Exceeds the limit|Overflow", re.I)
+                    r"index out of range|Exceeds the limit|Overflow", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def run_suite(call: Callable[[str, tuple], Any], eps: list[Endpoint],
         for args in cases(ep, values):
             try:
                 ok, what = judge_result(call(ep.name, args), ep.message_at)
-            except Exception as exc:  # judged, not raised: the point is to count them
+            except Exception as exc:  # noqa: BLE001 (judged, not raised: the point is to count every failure)
                 ok, what = judge_exception(exc)
             tally.add(ep.name, ok, f"{_show(args)} -> {what}")
     return tally
@@ -137,5 +138,14 @@ def _show(args: tuple) -> str:
     return "(" + ", ".join(repr(a)[:30] for a in args) + ")"
 
 
-__all__ = ["HOSTILE", "Endpoint", "endpoints", "Tally", "leaks", "judge_result", "judge_exception",
-           "cases", "run_suite"]
+__all__ = [
+    "HOSTILE",
+    "Endpoint",
+    "Tally",
+    "cases",
+    "endpoints",
+    "judge_exception",
+    "judge_result",
+    "leaks",
+    "run_suite",
+]

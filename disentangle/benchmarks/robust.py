@@ -22,18 +22,20 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Self
 
-from disentangle.benchmarks.app import REPO, _pct, start_app, stop_app
+from disentangle.benchmarks.app import _pct, start_app, stop_app
 from disentangle.benchmarks.hostile import HOSTILE, endpoints, judge_result, leaks, run_suite
+from disentangle.paths import checkpoints_dir, data_root
 
 PARTS = ("hostile", "flood", "sessions", "upload")
 ANY = "any (whole prior)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=str(REPO / "data" / "notes"), help="corpus folder")
+    parser.add_argument("--data", default=str(data_root() / "notes"), help="corpus folder")
     parser.add_argument("--items", type=int, default=1200, help="corpus items served (a seeded subset)")
-    parser.add_argument("--checkpoint", default=str(REPO / "checkpoints" / "gmvae.pt"))
+    parser.add_argument("--checkpoint", default=str(checkpoints_dir() / "gmvae.pt"))
     parser.add_argument("--parts", nargs="*", default=list(PARTS), choices=PARTS)
     parser.add_argument("--sessions", type=int, default=50, help="heavy sessions")
     parser.add_argument("--session-ttl", type=float, default=20.0, help="the app's --session-ttl")
@@ -65,7 +67,7 @@ class PeakRSS:
             self.peak = max(self.peak, rss_mb(self.pid))
             time.sleep(0.05)
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -116,7 +118,9 @@ def hostile_part(url: str, model: str, space: str, n_values: int) -> dict:
     click = raw_call(url, "render_point", (model, "c:3", "A", "reconstruction"))
     return {"per_endpoint": {e: {"tried": tally.tried[e], "clean": tally.clean[e]} for e in tally.tried},
             "tried": sum(tally.tried.values()), "clean": sum(tally.clean.values()),
-            "problems": tally.problems[:10], "click_after_ok": judge_result(click, 4)[0] and click[1] is not None}
+            "problems": tally.problems[:10],
+            "click_after_ok": bool(judge_result(click, 4)[0]) and isinstance(click, (list, tuple))
+            and click[1] is not None}
 
 
 def time_clicks(client, model: str, n: int, start: int = 0) -> list[float]:

@@ -18,7 +18,7 @@ from typing import TypeVar
 from disentangle.data.kind import KINDS
 from disentangle.models.base import DisentangleModel
 
-M = TypeVar("M")
+M = TypeVar("M", bound="DisentangleModel")
 
 
 def trained_on(model: DisentangleModel) -> str | None:

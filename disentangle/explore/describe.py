@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from disentangle.data.schema import Item
-from disentangle.explore.names import item_name, note_name, value_text
+from disentangle.explore.names import item_name, value_text
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
 
@@ -27,7 +27,7 @@ def hover_text(item: Item, labels: list[str]) -> str:
     return f"<b>{item_name(item)}</b><br>{' · '.join(parts)}"
 
 
-def component_name(ex: "Explorer", model: str, ref: Ref) -> str:
+def component_name(ex: Explorer, model: str, ref: Ref) -> str:
     """The class a mixture component stands for, e.g. "violin" or "C4"."""
     entry = ex.entry(model)
     comps = entry.components(ref.space or "")
@@ -36,7 +36,7 @@ def component_name(ex: "Explorer", model: str, ref: Ref) -> str:
     return value_text(label, name)
 
 
-def describe_ref(ex: "Explorer", ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
+def describe_ref(ex: Explorer, ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
     """A one-line markdown description of a reference."""
     if ref is None:
         return "nothing"
@@ -56,7 +56,7 @@ def describe_ref(ex: "Explorer", ref: Ref | None, session: Session | None = None
     return f"the mixture mean of **{name}** in {ref.space}"
 
 
-def ref_name(ex: "Explorer", ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
+def ref_name(ex: Explorer, ref: Ref | None, session: Session | None = None, model: str | None = None) -> str:
     """A short plain name for file names and captions: "sine_55_ff", "mine", "violin mean"."""
     if ref is None:
         return ""
@@ -72,12 +72,12 @@ def ref_name(ex: "Explorer", ref: Ref | None, session: Session | None = None, mo
     return str(ref)
 
 
-def selection_md(ex: "Explorer", session: Session, model: str | None = None) -> str:
+def selection_md(ex: Explorer, session: Session, model: str | None = None) -> str:
     return (f"**A:** {describe_ref(ex, session.a, session, model)}  \n"
             f"**B:** {describe_ref(ex, session.b, session, model)}")
 
 
-def placement_note(proj: "Projection", what: str) -> str:
+def placement_note(proj: Projection, what: str) -> str:
     """How points that were not fitted (means, own sounds) are placed on a map."""
     what = what[0].upper() + what[1:]
     if proj.placement == "exact":
@@ -86,7 +86,7 @@ def placement_note(proj: "Projection", what: str) -> str:
             f"space ({proj.params.label().split(' ')[0]} has no transform for new points here).")
 
 
-def corpus_summary(ex: "Explorer") -> str:
+def corpus_summary(ex: Explorer) -> str:
     """"Corpus **notes**: 3,636 items (6 files could not be read)": the count the maps show."""
     entries = list(ex.entries.values())
     readable = len(entries[0].rows) if entries else len(ex.corpus)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -116,7 +116,7 @@ class Explorer:
 
     # --- building --------------------------------------------------------
     def build(self, progress: Progress | None = None, params: ProjectionParams | None = None,
-              say: Callable[[str], None] = print) -> "Explorer":
+              say: Callable[[str], None] = print) -> Explorer:
         """Features, latents (cached on disk) and, if `params`, the first map of every model.
 
         A model with non-finite weights or latents (a diverged checkpoint) is left
@@ -147,7 +147,7 @@ class Explorer:
             latents = cache.load(paths, [s.name for s in model.spaces]) if problem is None else None
             if latents is None and problem is None:
                 progress(done, f"encoding {len(paths)} items with {name}")
-                z = interface.encode(x, progress=lambda f, t: progress(done, t))
+                z = interface.encode(x, progress=lambda f, t, done=done: progress(done, t))
                 latents = {s: v.numpy().astype(np.float32) for s, v in z.items()}
                 if _non_finite_latents(latents) is None:  # never cache what would be skipped
                     cache.save(paths, latents)
@@ -162,7 +162,7 @@ class Explorer:
             self.entries[name] = entry
             try:
                 entry.warm_up()
-            except Exception as exc:  # a broken first file must not stop the app; clicks report it
+            except Exception as exc:  # noqa: BLE001 (a broken first file must not stop the app; clicks report it)
                 warnings.warn(f"warm-up of {name} failed: {exc}")
             if params is not None and entry.space_names:
                 progress(done, f"{params.label()} map of {name}/{entry.space_names[0]}")

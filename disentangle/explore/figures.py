@@ -9,8 +9,8 @@ the app can send it back to Python.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import plotly.colors
@@ -127,7 +127,7 @@ def palette(label: str | None, classes: list[str]) -> dict[str, str]:
     """Class -> colour: an ordered (viridis) ramp for ordered labels, distinct hues otherwise."""
     if label in ORDERED:
         n = max(len(classes) - 1, 1)
-        return {c: _hex(_LUT[int(round(220 * k / n))]) for k, c in enumerate(classes)}
+        return {c: _hex(_LUT[round(220 * k / n)]) for k, c in enumerate(classes)}
     return {c: QUALITATIVE[k % len(QUALITATIVE)] for k, c in enumerate(classes)}
 
 
@@ -157,11 +157,11 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     values = points.labels.get(colour_by or "", [""] * len(points.refs))
     classes = class_order(colour_by, {values[i] for i in idx})
     continuous = bool(colour_by) and len(classes) > MAX_CLASS_TRACES and all(_is_number(c) for c in classes)
-    marker: dict = dict(size=style.point_size, opacity=style.opacity, line=dict(width=0))
+    marker: dict = {"size": style.point_size, "opacity": style.opacity, "line": {"width": 0}}
     if continuous:
         colour = [float(values[i]) if values[i] != "" else None for i in idx]
         marker.update(color=colour, colorscale="Viridis", showscale=True,
-                      colorbar=dict(title=dict(text=colour_by, side="right"), thickness=12, x=1.0))
+                      colorbar={"title": {"text": colour_by, "side": "right"}, "thickness": 12, "x": 1.0})
     else:
         colours = palette(colour_by, classes)
         marker["color"] = [colours.get(values[i], UNKNOWN_COLOUR) for i in idx]
@@ -173,21 +173,21 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         shown = classes + (["(unknown)"] if any(values[i] == "" for i in idx) else [])
         for cls in shown[:MAX_CLASS_TRACES * 2]:  # legend entries only: the points are in the trace above
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=cls, hoverinfo="skip",
-                                     marker=dict(size=8, color=colours.get(cls, UNKNOWN_COLOUR))))
+                                     marker={"size": 8, "color": colours.get(cls, UNKNOWN_COLOUR)}))
     if components is not None and len(components.xy):
         named = len(components.xy) <= MAX_MEAN_LABELS
         fig.add_trace(go.Scatter(
             x=components.xy[:, 0], y=components.xy[:, 1], mode="markers+text" if named else "markers",
-            name="mixture means", text=list(components.names), textfont=dict(size=10),
+            name="mixture means", text=list(components.names), textfont={"size": 10},
             textposition=label_positions(components.xy) if named else None,
             customdata=list(components.refs), hovertemplate="mixture mean: %{text}<extra></extra>",
-            marker=dict(symbol="x-thin", size=10, line=dict(width=2, color="black"), color="black")))
+            marker={"symbol": "x-thin", "size": 10, "line": {"width": 2, "color": "black"}, "color": "black"}))
     if extras is not None and len(extras.xy):
         fig.add_trace(go.Scatter(
             x=extras.xy[:, 0], y=extras.xy[:, 1], mode="markers+text", name="your sounds",
             text=list(extras.names), textposition="bottom center", customdata=list(extras.refs),
             hovertemplate="your sound: %{text}<extra></extra>",
-            marker=dict(symbol="star", size=16, color="gold", line=dict(width=1.5, color="black"))))
+            marker={"symbol": "star", "size": 16, "color": "gold", "line": {"width": 1.5, "color": "black"}}))
     # Always present (maybe empty), so the browser can move them without a redraw.
     for marks, name, colour, symbol in ((highlight, "search hits", "#ff7f0e", "circle-open"),
                                         (neighbours, "neighbours", "#2ca02c", "diamond-open")):
@@ -196,24 +196,24 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
             hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
             showlegend=bool(len(marks.xy)),
-            marker=dict(symbol=symbol, size=style.point_size + 8, line=dict(width=2.5, color=colour))))
+            marker={"symbol": symbol, "size": style.point_size + 8, "line": {"width": 2.5, "color": colour}}))
     selected = selected or {}
     for key, colour in (("A", "red"), ("B", "blue")):
         xy = selected.get(key)
         fig.add_trace(go.Scatter(
             x=[xy[0]] if xy else [], y=[xy[1]] if xy else [], mode="markers+text", name=f"selected {key}",
-            text=[key] if xy else [], textposition="top right", textfont=dict(color=colour, size=14),
+            text=[key] if xy else [], textposition="top right", textfont={"color": colour, "size": 14},
             hoverinfo="skip", showlegend=False,
-            marker=dict(symbol="circle-open", size=20, line=dict(width=3, color=colour), color=colour)))
+            marker={"symbol": "circle-open", "size": 20, "line": {"width": 3, "color": colour}, "color": colour}))
     fig.update_layout(
-        title=dict(text=title, font=dict(size=13)), height=600, margin=dict(l=10, r=10, t=40, b=10),
+        title={"text": title, "font": {"size": 13}}, height=600, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision,
         # The legend sits under the map so it never overlaps a colour bar on the right.
-        legend=dict(itemsizing="constant", font=dict(size=10), orientation="h", x=0, y=-0.02,
-                    yanchor="top"),
+        legend={"itemsizing": "constant", "font": {"size": 10}, "orientation": "h", "x": 0, "y": -0.02,
+                    "yanchor": "top"},
         plot_bgcolor="white",
-        xaxis=dict(showgrid=False, zeroline=False, showticklabels=False),
-        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False))
+        xaxis={"showgrid": False, "zeroline": False, "showticklabels": False},
+        yaxis={"showgrid": False, "zeroline": False, "showticklabels": False})
     return fig
 
 
@@ -245,17 +245,17 @@ def probe_heatmap(probe: dict[str, dict[str, float]] | None, source: str = "") -
     fig = go.Figure()
     if not probe:
         fig.update_layout(title="How disentangled: not evaluated (this checkpoint has no probe scores)",
-                          height=240, xaxis=dict(visible=False), yaxis=dict(visible=False))
+                          height=240, xaxis={"visible": False}, yaxis={"visible": False})
         return fig
     spaces = list(probe)
     labels = sorted({lab for row in probe.values() for lab in row})
     z = [[probe[s].get(lab) for lab in labels] for s in spaces]
     text = [["" if v is None else f"{v:.2f}" for v in row] for row in z]
     fig.add_trace(go.Heatmap(z=z, x=labels, y=spaces, text=text, texttemplate="%{text}", zmin=0, zmax=1,
-                             colorscale="Viridis", colorbar=dict(title="F1"),
+                             colorscale="Viridis", colorbar={"title": "F1"},
                              hovertemplate="space %{y} -> %{x}: F1 %{z:.3f}<extra></extra>"))
     title = "How disentangled: probe F1 of each label from each latent space"
     fig.update_layout(title=title + (f"<br><sup>scores on {source}</sup>" if source else ""),
-                      height=120 + 45 * len(spaces), margin=dict(l=10, r=10, t=50, b=10),
-                      xaxis=dict(title="label predicted"), yaxis=dict(title="latent space", autorange="reversed"))
+                      height=120 + 45 * len(spaces), margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      xaxis={"title": "label predicted"}, yaxis={"title": "latent space", "autorange": "reversed"})
     return fig

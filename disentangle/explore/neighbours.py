@@ -73,7 +73,7 @@ class NeighbourIndex:
         q = self.query_vector(ref, space, session)[None]
         n = min(len(self.entry.rows), int(k) + 1)
         dist, idx = index.kneighbors(q, n_neighbors=n)
-        out = []
+        out: list[Neighbour] = []
         for d, i in zip(dist[0], idx[0]):
             row = int(self.entry.rows[i])
             if ref.kind == "corpus" and row == ref.index:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from disentangle.atomic import save_npy, write_text
+
 Method = Literal["umap", "tsne", "pca"]
 
 

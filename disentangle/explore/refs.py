@@ -35,19 +35,19 @@ class Ref:
             raise ValueError("a component reference needs a space, and only it")
 
     @classmethod
-    def corpus(cls, row: int) -> "Ref":
+    def corpus(cls, row: int) -> Ref:
         return cls("corpus", int(row))
 
     @classmethod
-    def user(cls, j: int) -> "Ref":
+    def user(cls, j: int) -> Ref:
         return cls("user", int(j))
 
     @classmethod
-    def component(cls, space: str, k: int) -> "Ref":
+    def component(cls, space: str, k: int) -> Ref:
         return cls("component", int(k), space)
 
     @classmethod
-    def parse(cls, text: str) -> "Ref":
+    def parse(cls, text: str) -> Ref:
         """"c:<row>", "u:<j>" or "k:<space>:<k>" -> Ref; ValueError naming the text otherwise."""
         m = _TEXT.match(str(text).strip())
         if m is None:
@@ -77,7 +77,7 @@ def parse_click(value: str | None) -> Ref | None:
     return Ref.parse(str(value).split("|", 1)[0])
 
 
-def as_ref(value: "Ref | str | None") -> Ref | None:
+def as_ref(value: Ref | str | None) -> Ref | None:
     """A `Ref` from a `Ref`, its text form, or None."""
     if value is None or isinstance(value, Ref):
         return value

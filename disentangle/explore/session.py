@@ -28,7 +28,7 @@ class Clip:
     sample_rate: int
     audio: np.ndarray
 
-    def compact(self) -> "Clip":
+    def compact(self) -> Clip:
         """The same clip as int16 (half the bytes of float32; what playback sends anyway)."""
         from disentangle.interface import to_int16
 
@@ -68,7 +68,7 @@ class Session:
         """The point in slot "A" or "B"."""
         return {"A": self.a, "B": self.b}[_slot(slot)]
 
-    def select(self, ref: Ref | None, slot: Slot = "A") -> "Session":
+    def select(self, ref: Ref | None, slot: Slot = "A") -> Session:
         """Put `ref` in slot "A" or "B" (returns self)."""
         if _slot(slot) == "A":
             self.a = ref
@@ -76,7 +76,7 @@ class Session:
             self.b = ref
         return self
 
-    def swap(self) -> "Session":
+    def swap(self) -> Session:
         self.a, self.b = self.b, self.a
         return self
 

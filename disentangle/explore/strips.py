@@ -7,7 +7,7 @@ any size, and no gallery re-crops the images.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -49,13 +49,13 @@ def strip_figure(features: Sequence[np.ndarray], captions: Sequence[str], cfg: F
         r, c = k // cols + 1, k % cols + 1
         fig.add_trace(go.Heatmap(z=arr, x=times, y=freqs, zmin=lo, zmax=hi, colorscale="Viridis",
                                  showscale=k == 0, name=caption,
-                                 colorbar=dict(thickness=8, title=dict(text="level", side="right")),
+                                 colorbar={"thickness": 8, "title": {"text": "level", "side": "right"}},
                                  hovertemplate=f"{caption}<br>%{{x:.2f}} s, %{{y:.0f}} Hz<extra></extra>"),
                       row=r, col=c)
     fig.update_yaxes(type="log", showticklabels=False)
     fig.update_yaxes(title_text="Hz", showticklabels=True, col=1)
     fig.update_xaxes(title_text="s", row=rows)
     fig.update_annotations(font_size=11)
-    fig.update_layout(title=dict(text=title, font=dict(size=12)) if title else None,
-                      height=70 + 170 * rows, margin=dict(l=50, r=10, t=40 if title else 28, b=30))
+    fig.update_layout(title={"text": title, "font": {"size": 12}} if title else None,
+                      height=70 + 170 * rows, margin={"l": 50, "r": 10, "t": 40 if title else 28, "b": 30})
     return fig

@@ -17,7 +17,7 @@ MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 #: Longest stretch read from an upload (the models hear 1-4 s anyway).
 MAX_UPLOAD_SECONDS = 60.0
 #: Samples (frames x channels) decoded at most: 60 s of 96 kHz stereo, ~46 MB as float32.
-MAX_DECODED_SAMPLES = int(60 * 96_000 * 2)
+MAX_DECODED_SAMPLES = 60 * 96_000 * 2
 MIN_RATE, MAX_RATE = 4_000, 384_000
 MAX_CHANNELS = 8
 
@@ -38,7 +38,7 @@ def check_upload(path: str | Path, shown: str) -> list[str]:
 
     try:
         info = sf.info(str(path))
-    except Exception:  # not a format soundfile parses: the decoder decides
+    except Exception:  # noqa: BLE001 (not a format soundfile parses: the decoder decides)
         return []
     rate, channels, frames = int(info.samplerate), int(info.channels), int(info.frames)
     if not MIN_RATE <= rate <= MAX_RATE:
@@ -56,5 +56,11 @@ def check_upload(path: str | Path, shown: str) -> list[str]:
     return []
 
 
-__all__ = ["MAX_UPLOAD_MB", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_SECONDS", "MAX_DECODED_SAMPLES",
-           "UploadRefused", "check_upload"]
+__all__ = [
+    "MAX_DECODED_SAMPLES",
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_MB",
+    "MAX_UPLOAD_SECONDS",
+    "UploadRefused",
+    "check_upload",
+]

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from disentangle.explore.projection import ProjectionParams
 
@@ -163,6 +164,27 @@ def _short(value: Any) -> str:
     return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
-__all__ = ["UserError", "Range", "number", "integer", "choice", "flag", "text", "projection_params",
-           "N_NEIGHBORS", "MIN_DIST", "PERPLEXITY", "PC", "SWEEP_VALUE", "STEPS", "ALPHA",
-           "TOWARD_ALPHA", "SPREAD", "SAMPLES", "SEED", "GRID_STEPS", "POINT_SIZE", "OPACITY"]
+__all__ = [
+    "ALPHA",
+    "GRID_STEPS",
+    "MIN_DIST",
+    "N_NEIGHBORS",
+    "OPACITY",
+    "PC",
+    "PERPLEXITY",
+    "POINT_SIZE",
+    "SAMPLES",
+    "SEED",
+    "SPREAD",
+    "STEPS",
+    "SWEEP_VALUE",
+    "TOWARD_ALPHA",
+    "Range",
+    "UserError",
+    "choice",
+    "flag",
+    "integer",
+    "number",
+    "projection_params",
+    "text",
+]

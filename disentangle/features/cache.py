@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..audio import io as audio_io
 from ..atomic import atomic_write
+from ..audio import io as audio_io
 from ..data.schema import Corpus, Item
 from .config import FeatureConfig
 from .spectrogram import audio_to_features, prepare_audio

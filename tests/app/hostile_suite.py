@@ -9,17 +9,20 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "app"), str(REPO / "tests" / "explore"), str(REPO)]
 import tiny_world
+from ui_handlers import Handlers
+
 from disentangle import load_model
+from disentangle.benchmarks.hostile import endpoints, leaks, run_suite
+from disentangle.explore import actions
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.projection import ProjectionParams
-from disentangle.explore import actions
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
-from disentangle.benchmarks.hostile import endpoints, leaks, run_suite
-from ui_handlers import Handlers
+
 root = Path(tempfile.mkdtemp())
 corpus = tiny_world.make_corpus(root / "corpus")
 ckpt = tiny_world.make_checkpoint(root / "tiny.pt", corpus)

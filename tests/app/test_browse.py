@@ -55,11 +55,12 @@ def test_selection_plays_exports_and_filters(bh, handlers_project):
     assert s.selection == [Ref.corpus(0), Ref.corpus(3), Ref.corpus(5)] and "3 selected" in md
     sr, audio = bh.play_selection("tiny", s)
     assert sr == 8000 and len(audio) > 3 * 1920
-    rows = list(csv.reader(open(bh.export_selection("csv", s))))
+    with open(bh.export_selection("csv", s)) as f:
+        rows = list(csv.reader(f))
     assert rows[0][:2] == ["path", "name"] and [r[1] for r in rows[1:]] == ["sine_48_pp", "sine_55_pp", "sine_55_ff"]
     with zipfile.ZipFile(bh.export_selection("zip", s)) as z:
         assert sorted(z.namelist()) == ["audio/sine_48_pp.wav", "audio/sine_55_ff.wav", "audio/sine_55_pp.wav"]
-    fig, caption = handlers_project(s, only_selection=True)
+    _fig, caption = handlers_project(s, only_selection=True)
     assert caption.startswith("3 of 36 items shown")
     assert bh.clear_selection(s)[1].selection == []
 
@@ -67,7 +68,8 @@ def test_selection_plays_exports_and_filters(bh, handlers_project):
 def test_latent_export_csv_and_npz(bh):
     _, s = bh.selected("c:1,c:2", Session())
     path = bh.export_latents("tiny", "whole corpus", "csv", s)
-    rows = list(csv.reader(open(path)))
+    with open(path) as f:
+        rows = list(csv.reader(f))
     assert len(rows) == 37 and rows[0][-1] == "motion_1" and "timbre_0" in rows[0]
     npz = np.load(bh.export_latents("tiny", "selection", "npz", s))
     assert npz["timbre"].shape == (2, 3) and npz["motion"].shape == (2, 8, 2)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import pytest
-
-from test_browser import ARGS, CHROMIUM, REPO  # noqa: F401  (served_app comes from there too)
-from test_browser import served_app  # noqa: F401
+from test_browser import (  # noqa: F401  (served_app comes from there too)
+    ARGS,
+    CHROMIUM,
+    REPO,
+    served_app,
+)
 
 PLOT = "#latent_map .js-plotly-plot"
 

@@ -34,7 +34,7 @@ def test_upload_plays_is_selected_and_named_after_the_users_file(handlers, world
     folder.mkdir(parents=True)
     mine = folder / "my cello.wav"
     shutil.copy(corpus.root / "audio/saw_60_ff.wav", mine)
-    msg, play, original, recon, image, md, s = handlers.encode_audio(str(mine), "", "B", "tiny", Session())
+    msg, play, original, _recon, image, md, s = handlers.encode_audio(str(mine), "", "B", "tiny", Session())
     assert s.b == Ref.user(0) and "my cello" in md and "my cello" in msg
     assert play[1].dtype == np.int16 and original is not None and image is not None
     bad = folder / "broken take.wav"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import socket
 
-import gradio as gr
 import numpy as np
 import pytest
 
@@ -39,7 +38,7 @@ def test_strip_handlers_and_step_audio(handlers):
     with pytest.warns(UserWarning, match="select a point"):
         handlers.sweep("tiny", "timbre", 0, -1, 1, 5, "value", s)
     s.a, s.b = Ref.corpus(1), Ref.corpus(20)
-    figure, steps, joined, first, info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
+    _figure, steps, joined, first, _info, s = handlers.sweep("tiny", "timbre", 2, -1, 1, 9, "value", s)
     assert len(steps["choices"]) == 9 and joined[1].dtype == np.int16 and len(s.steps["sweep"]) == 9
     assert first is None  # only the all-steps player starts
     picked = handlers.play_step("sweep")(s, steps["choices"][3])

@@ -138,8 +138,9 @@ def test_fits_take_one_slot_and_one_thread(world, explorer, monkeypatch):
     import threading
     import time
 
-    import disentangle.explore.explorer as explorer_mod
     from threadpoolctl import threadpool_info
+
+    import disentangle.explore.explorer as explorer_mod
 
     corpus, _ = world
     ex = Explorer({"tiny": explorer.entry("tiny").model}, corpus).build(None, PCA)

@@ -3,8 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from disentangle.explore.figures import (MapPoints, MapStyle, Marks, class_order, label_positions, latent_map,
-                                        palette, probe_heatmap, spectrogram_image, spectrogram_strip)
+from disentangle.explore.figures import (
+    MapPoints,
+    MapStyle,
+    Marks,
+    class_order,
+    label_positions,
+    latent_map,
+    palette,
+    probe_heatmap,
+    spectrogram_image,
+    spectrogram_strip,
+)
 
 
 def test_spectrogram_image_orientation_and_strip():

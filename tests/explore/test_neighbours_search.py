@@ -1,6 +1,8 @@
 """Nearest neighbours per space and across spaces; search by name fragment or label value."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -18,7 +20,7 @@ def test_neighbours_in_a_space_are_the_exact_nearest(explorer):
     d[entry.row_of[4]] = np.inf
     expected = sorted(d)[:5]
     assert np.allclose([n.distance for n in found], expected, atol=1e-5)
-    assert all(a.distance <= b.distance for a, b in zip(found, found[1:]))
+    assert all(a.distance <= b.distance for a, b in itertools.pairwise(found))
 
 
 def test_neighbours_across_all_spaces_and_of_own_sounds(explorer, world):
@@ -39,7 +41,7 @@ def test_neighbours_across_all_spaces_and_of_own_sounds(explorer, world):
 
 
 def test_search_by_name_fragment_label_and_note_name(explorer):
-    names = lambda refs: {explorer.corpus.items[r.index].path for r in refs}  # noqa: E731
+    names = lambda refs: {explorer.corpus.items[r.index].path for r in refs}
     assert names(explorer.search("saw_60")) == {"audio/saw_60_pp.wav", "audio/saw_60_mf.wav", "audio/saw_60_ff.wav"}
     assert len(explorer.search("square")) == 12 and len(explorer.search("ff")) == 12
     assert names(explorer.search("sine C4 ff")) == {"audio/sine_60_ff.wav"}  # 60 is C4
