@@ -53,6 +53,9 @@ def test_bare_corpus_name_resolves_under_the_data_root(clean_env, tmp_path):
 
     (tmp_path / "mycorpus").mkdir()
     clean_env.setenv("DISENTANGLE_DATA", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clean_env.chdir(elsewhere)  # a checkout's ./data (which may hold notes) is not looked at from here
     assert resolve_corpus_path("mycorpus") == tmp_path / "mycorpus"
     with pytest.raises(FileNotFoundError, match="disentangle-dataset --out .*notes"):
         resolve_corpus_path("notes")
