@@ -31,7 +31,7 @@ from disentangle.evaluation.classifiers import SpectrogramClassifier, load_or_tr
 from disentangle.evaluation.frames import annotation_frame_labels
 from disentangle.evaluation.latents import decode_batched, encode_dataset, reconstruction_mse
 from disentangle.evaluation.probes import probe_spaces
-from disentangle.evaluation.runner import EvalConfig, _features, _normalise
+from disentangle.evaluation.runner import EvalConfig, _features, _label_maps, _normalise
 from disentangle.features.cache import FeatureSet
 from disentangle.models.base import DisentangleModel
 
@@ -81,10 +81,8 @@ def cross_source(model: DisentangleModel, train: Corpus | FeatureSet, held: Corp
     train_items = [items[i] for i in train_idx]
     held_items = [hitems[i] for i in held_idx]
     overlap = sorted({i.source for i in held_items} & {i.source for i in train_items} - {UNKNOWN})
-    maps = {k: list(v) for k, v in model.label_maps.items()}
-    from disentangle.data.dataset import encode_labels, make_label_maps
-    extra = [c for c in ("instrument", "family", "pitch", "dynamics", "duration") if c not in maps]
-    maps.update({k: v for k, v in make_label_maps(train_items, extra).items() if len(v) >= 2})
+    maps = _label_maps(model, train_items)
+    from disentangle.data.dataset import encode_labels
     ytr = {k: np.asarray(v, dtype=np.int64) for k, v in encode_labels(train_items, maps).items()}
     yhe = {k: np.asarray(v, dtype=np.int64) for k, v in encode_labels(held_items, maps).items()}
     left_out = {k: int(sum(1 for it in held_items if it.label(k) not in (UNKNOWN,) and
