@@ -63,11 +63,12 @@ def _visible_points(page) -> list[dict]:
     return boxes
 
 
-def _click(page, box: dict) -> None:
+def click_plot_point(page, box: dict) -> None:
+    """Click the centre of a Plotly point's bounding `box` as a user does (the tests use it too)."""
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x - 20, y - 20)
-    page.mouse.move(x, y, steps=5)  # plotly only clicks what it has seen hovered
-    page.wait_for_timeout(150)
+    page.mouse.move(x - 25, y - 25)
+    page.mouse.move(x, y, steps=6)  # plotly only clicks what it has seen hovered
+    page.wait_for_timeout(300)
     page.mouse.down()
     page.mouse.up()
 
@@ -94,7 +95,7 @@ def measure(url: str, args: argparse.Namespace) -> dict:
             for n, box in enumerate(rng.sample(boxes, min(len(boxes), args.clicks + 2))):
                 before = page.evaluate("window.__disentangleLastPlay || 0")
                 table = page.evaluate("(document.querySelector('#neighbour_table tbody') || {}).innerText || ''")
-                _click(page, box)
+                click_plot_point(page, box)
                 audio = _since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}")
                 page.evaluate(f"window.__nbBefore = {json.dumps(table)}")
                 nb = _since_gesture(page, "(() => { const t = document.querySelector('#neighbour_table tbody');"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from disentangle.benchmarks.browser import click_plot_point
+
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -78,13 +80,7 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = page.query_selector_all("#latent_map .js-plotly-plot .scatterlayer .trace .point")
             assert len(points) >= 36
-            box = points[4].bounding_box()
-            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.mouse.move(x - 25, y - 25)
-            page.mouse.move(x, y, steps=6)  # plotly only clicks what it has seen hovered
-            page.wait_for_timeout(300)
-            page.mouse.down()
-            page.mouse.up()
+            click_plot_point(page, points[4].bounding_box())
             link = page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
             href = link.get_attribute("href")
             assert "/gradio_api/file=" in href

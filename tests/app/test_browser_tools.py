@@ -9,18 +9,14 @@ from test_browser import (  # noqa: F401  (served_app comes from there too)
     served_app,
 )
 
+from disentangle.benchmarks.browser import click_plot_point
+
 PLOT = "#latent_map .js-plotly-plot"
 
 
 def _click_point(page, index: int) -> None:
     points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
-    box = points[index].bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x - 25, y - 25)
-    page.mouse.move(x, y, steps=6)  # plotly only clicks what it has seen hovered
-    page.wait_for_timeout(300)
-    page.mouse.down()
-    page.mouse.up()
+    click_plot_point(page, points[index].bounding_box())
 
 
 @pytest.mark.browser
