@@ -7,6 +7,8 @@ Report keys (all written by `disentangle.evaluation.evaluate`):
   and a 5-NN classifier (accuracy), trained on the train split's latents;
 - `frame_wise`: {space: [labels scored frame by frame]};
 - `components`: "prior", "class-means" or "mixed" (`components_by_space`);
+- `subsets`: corpora with GM drums only: {"pitched" | "unpitched": {"n_train",
+  "n_eval", "probe_f1", "knn_acc", "frame_wise"}} (`subsets.subset_scores`);
 - `classifiers`: {label: {"f1", "recon_f1", "classes"}} macro-F1 of the CNN
   judges on real features of the evaluated split and on their posterior-mean
   reconstructions (the ceiling for decoded spectrograms);
@@ -64,6 +66,10 @@ def report_to_markdown(report: dict) -> str:
         out += _table(["space"] + labels, rows) + [""]
         if report.get("frame_wise"):
             out += [f"Scored frame by frame: {report['frame_wise']}.", ""]
+
+    if report.get("subsets"):
+        from disentangle.evaluation.subsets import subsets_markdown
+        out += subsets_markdown(report["subsets"])
 
     clfs = report.get("classifiers")
     if clfs:

@@ -23,6 +23,7 @@ from disentangle.evaluation.classifiers import ClassifierConfig, load_or_train, 
 from disentangle.evaluation.generation import space_components, synthesis_scores, transfer_scores
 from disentangle.evaluation.latents import decode_batched, encode_dataset, reconstruction_mse
 from disentangle.evaluation.probes import ProbeConfig, probe_spaces
+from disentangle.evaluation.subsets import subset_scores
 from disentangle.evaluation.swaps import SwapConfig, swap_scores
 from disentangle.models.base import DisentangleModel
 
@@ -158,6 +159,10 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
         hook = lambda which, col, n: frame_labels(groups[which], col, n)
     f1, acc, frame_wise = probe_spaces(z_tr, z_te, ytr, yte, local, hook, cfg.probe)
     report.update(probe_f1=f1, knn_acc=acc, frame_wise=frame_wise)
+    subsets = subset_scores(z_tr, z_te, ytr, yte, [items[i] for i in train_idx], [items[i] for i in eval_idx],
+                            local, frame_labels, cfg.probe)
+    if subsets:
+        report["subsets"] = subsets
     seconds["probes"] = time.perf_counter() - tick
     say(f"probes done in {seconds['probes']:.1f} s")
 
