@@ -114,7 +114,7 @@ def features_to_audio(normalised: Tensor, cfg: FeatureConfig, normaliser: Normal
     """
     x = normalised if isinstance(normalised, Tensor) else torch.as_tensor(np.asarray(normalised))
     with torch.inference_mode():
-        scaled = normaliser.inverse(x.detach().float())
+        scaled = torch.as_tensor(normaliser.inverse(x.detach().float()))
         mag = features_to_magnitude(scaled, cfg)
         audio = griffin_lim(mag, cfg, n_iter=n_iter, device=device, seed=seed)
     out = audio.cpu().numpy().astype(np.float32)

@@ -55,7 +55,7 @@ class SpectrogramDataset(Dataset):
     """
 
     def __init__(self, x_normalised: Tensor | np.ndarray, labels: dict[str, Tensor],
-                 indices: Sequence[int] | None = None):
+                 indices: Sequence[int] | np.ndarray | Tensor | None = None):
         x = torch.as_tensor(x_normalised, dtype=torch.float32)
         if x.dim() != 3:
             raise ValueError(f"x_normalised must be (N, F, T), got shape {tuple(x.shape)}")

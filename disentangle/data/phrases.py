@@ -264,7 +264,7 @@ def build_phrases_corpus(out: str | Path, soundfont: str | Path | None = None, s
             path = out / rel
             tmp = path.with_name(path.stem + ".part.npz")
             tmp.parent.mkdir(parents=True, exist_ok=True)
-            np.savez_compressed(tmp, **ann)
+            np.savez_compressed(tmp, **ann)  # type: ignore[arg-type]  # numpy's stub lets **kwds fill allow_pickle
             tmp.replace(path.with_suffix(".npz"))
 
         jobs = [(rel, (lambda p=p, r=renderer: render_phrase(r, p, config))) for rel, p in plans.items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from disentangle.atomic import atomic_write
 
@@ -61,7 +61,8 @@ _TYPES = {f.name: f.type for f in fields(Item)}
 
 def item_from_row(row: dict[str, str]) -> Item:
     """Parse one `metadata.csv` row; unknown columns go to `extra`."""
-    known, extra = {}, {}
+    known: dict[str, Any] = {}
+    extra: dict[str, str] = {}
     for key, value in row.items():
         if key is None:
             continue

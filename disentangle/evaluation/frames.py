@@ -167,8 +167,8 @@ def frame_labels(items: list[Item], column: str, ann: FrameAnnotations,
     out = np.full(ann.voiced.shape, -1, dtype=np.int64)
     if column == "pitch":
         semis = np.round(ann.pitch).astype(int)
-        lut = {s: index.get(str(s), -1) for s in np.unique(semis[ann.voiced])}
-        for s, k in lut.items():
+        semitone_index = {s: index.get(str(s), -1) for s in np.unique(semis[ann.voiced])}
+        for s, k in semitone_index.items():
             out[ann.voiced & (semis == s)] = k
         return out
     per_item = np.array([index.get(it.label(column), -1) for it in items], dtype=np.int64)

@@ -172,7 +172,9 @@ def swap_scores(model: DisentangleModel, x: Tensor, labels: np.ndarray, items: l
     labels = np.asarray(labels)
     real_emb = classifier_embeddings(clf, x)
     rpa_idx = np.sort(rng.choice(n, size=min(cfg.rpa_items, n), replace=False))
-    do_rpa = root is not None and any(items[i].extra.get("annotations") for i in rpa_idx)
+    # Annotations are read relative to root: no root or no contour, no RPA.
+    rpa_root = root if root is not None and any(items[i].extra.get("annotations") for i in rpa_idx) else None
+    do_rpa = rpa_root is not None
 
     def f1(pred: np.ndarray, target: np.ndarray) -> float | None:
         keep = target >= 0
@@ -201,14 +203,14 @@ def swap_scores(model: DisentangleModel, x: Tensor, labels: np.ndarray, items: l
             group = target if target is not None else pred
             fds[cond].append(classwise_frechet(emb, group, real_emb, labels)["mean"])
             pooled[cond].append(frechet_distance(emb, real_emb))
-            if do_rpa and r < cfg.rpa_repeats and cond != "random-v":
+            if rpa_root is not None and r < cfg.rpa_repeats and cond != "random-v":
                 h, t = pitch_accuracy(model, x_gen[torch.as_tensor(rpa_idx)],
-                                      [items[contour[i]] for i in rpa_idx], root, cfg)
+                                      [items[contour[i]] for i in rpa_idx], rpa_root, cfg)
                 hits[cond][0] += h
                 hits[cond][1] += t
     rpa: dict[str, float | None] = {c: (h / t if t else None) for c, (h, t) in hits.items() if c != "random-v"}
-    if do_rpa and cfg.rpa_real:
-        h, t = pitch_accuracy(model, x[torch.as_tensor(rpa_idx)], [items[i] for i in rpa_idx], root, cfg)
+    if rpa_root is not None and cfg.rpa_real:
+        h, t = pitch_accuracy(model, x[torch.as_tensor(rpa_idx)], [items[i] for i in rpa_idx], rpa_root, cfg)
         rpa = {"real": h / t if t else None, **rpa}
     frechet = {c: _summary(v) for c, v in fds.items()}
     if reference is not None:

@@ -13,9 +13,12 @@ input does, so the features of clean and perturbed clips stay comparable.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pedalboard is imported where it is used (it loads native code)
+    from pedalboard import Plugin
 
 #: The nine presets of Tanaka et al., by name.
 EFFECTS = ("Chorus", "Distortion", "Phaser", "LadderFilter", "HighpassFilter",
@@ -29,7 +32,7 @@ def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
-def _make_effect(name: str, rng: np.random.Generator, sr: int):
+def _make_effect(name: str, rng: np.random.Generator, sr: int) -> Plugin:
     """One pedalboard plugin with settings drawn from `rng` (ranges chosen by ear:
     audible but keeping the instrument recognisable, as the papers intend)."""
     import pedalboard as pb
@@ -115,7 +118,7 @@ def random_pitch_shift(audio: np.ndarray, sr: int, rng: np.random.Generator,
     return pitch_shift(audio, sr, shift)
 
 
-def timbre_distortion(audio: np.ndarray, sr: int, effects: list[Callable]) -> np.ndarray:
+def timbre_distortion(audio: np.ndarray, sr: int, effects: list[Plugin]) -> np.ndarray:
     """Apply pedalboard `effects` in order, then restore the input's level.
     (N,) -> (N,) float32."""
     import pedalboard as pb

@@ -19,11 +19,13 @@ from contextlib import contextmanager
 import torch
 from torch import Tensor, nn
 
+from disentangle.nn.adversary import Removers
+
 
 class RemoverTrainingMixin:
     """`make_optimizers` / `train_step` for a `DisentangleModel` with removers."""
 
-    removers: nn.Module | None
+    removers: Removers | None
     _remover_inputs: dict[str, Tensor] | None
     _remover_labels: dict[str, Tensor] | None
 
@@ -32,14 +34,14 @@ class RemoverTrainingMixin:
 
     def main_parameters(self) -> list[nn.Parameter]:
         ids = {id(p) for p in self.remover_parameters()}
-        return [p for p in self.parameters() if id(p) not in ids]  # type: ignore[attr-defined]
+        return [p for p in self.parameters() if id(p) not in ids]  # type: ignore[attr-defined]  # provided by the host DisentangleModel
 
     def make_optimizers(self, lr: float, weight_decay: float = 0.0) -> dict[str, torch.optim.Optimizer]:
         """{"main": Adam over everything but the removers, "removers": their own Adam}."""
         opts: dict[str, torch.optim.Optimizer] = {
             "main": torch.optim.Adam(self.main_parameters(), lr=lr, weight_decay=weight_decay)}
         if self.removers is not None:
-            remover_lr = getattr(self.config, "remover_lr", None) or lr  # type: ignore[attr-defined]
+            remover_lr = getattr(self.config, "remover_lr", None) or lr  # type: ignore[attr-defined]  # provided by the host DisentangleModel
             opts["removers"] = torch.optim.Adam(self.remover_parameters(), lr=remover_lr)
         return opts
 
@@ -61,7 +63,7 @@ class RemoverTrainingMixin:
         """Stage 1: update the model (encoders, decoder, priors, classifiers) only."""
         optimizer.zero_grad(set_to_none=True)
         with self.frozen_removers():
-            terms = self.loss(batch, epoch)  # type: ignore[attr-defined]
+            terms = self.loss(batch, epoch)  # type: ignore[attr-defined]  # provided by the host DisentangleModel
             terms["loss"].backward()
         if grad_clip:
             nn.utils.clip_grad_norm_(self.main_parameters(), grad_clip)
@@ -75,8 +77,9 @@ class RemoverTrainingMixin:
         optimizer.zero_grad(set_to_none=True)
         logits = self.removers({k: v.detach() for k, v in latents.items()})
         ce = self.removers.ce(logits, labels)
-        weight = float(getattr(self.config, "remover_weight", 1.0))  # type: ignore[attr-defined]
-        total = weight * sum(ce.values())
+        # The mixin does not know its host's config type; the MD-GMVAE's has remover_weight.
+        weight = float(getattr(getattr(self, "config", None), "remover_weight", 1.0))
+        total = weight * torch.stack(list(ce.values())).sum()
         total.backward()
         optimizer.step()
         return {f"remover/{k}": float(v.detach()) for k, v in ce.items()}

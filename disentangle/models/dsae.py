@@ -198,6 +198,8 @@ class DSAE(DisentangleModel[DSAEConfig]):
     def _teacher_decode(self, v: Tensor, frames: int) -> Tensor:
         """D_T(v) = p_thetaC(x|0, v): (B, Dv) -> feature frames (B, T, F), without gradients."""
         z = v.new_zeros(v.shape[0], frames, self.config.local_dim)
+        if self.teacher_decoder is None:
+            raise RuntimeError("the teacher decoder exists only with the Jacobian regulariser and teacher_epochs > 0")
         if isinstance(self.teacher_decoder, FactorisedDecoder):
             # With z = 0 a factorised decoder gives the same frame everywhere: decode one.
             return self._unscale(self.teacher_decoder(z[:, :1], v)).expand(-1, frames, -1)

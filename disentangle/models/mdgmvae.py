@@ -21,7 +21,7 @@ of the Gaussian before the tanh.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -112,7 +112,7 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
             nn.init.zeros_(head.weight[head.out_features // 2:])
         if cfg.prior not in ("gmm", "isotropic"):
             raise ValueError(f"prior must be 'gmm' or 'isotropic', not {cfg.prior!r}")
-        self.prior_means = nn.ModuleDict({
+        self.prior_means: nn.ModuleDict | None = nn.ModuleDict({
             d: MixturePrior(self.n_classes[d], self.dims[d], cfg.prior_logstd) for d in self.descriptors
         }) if cfg.prior == "gmm" else None
         self.classifiers = nn.ModuleDict({
@@ -152,7 +152,8 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
         if self.prior_means is None:
             return {}
         out = {}
-        for d, prior in self.prior_means.items():
+        for d, module in self.prior_means.items():
+            prior = cast(MixturePrior, module)
             m = torch.tanh(prior.means.detach())
             std = (1.0 - m ** 2) * float(torch.tensor(prior.logstd).exp())
             out[d] = PriorComponents(m.clone(), std, list(self.label_maps[self.columns[d]]))
@@ -175,7 +176,7 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
             z[d] = torch.tanh(u)
             y = labels[d]
             if self.prior_means is not None:
-                terms = self.prior_means[d].elbo_terms(mu, logvar, u, y)
+                terms = cast(MixturePrior, self.prior_means[d]).elbo_terms(mu, logvar, u, y)
                 kl = (terms["kl_z"] + terms["kl_y"]).mean()
             else:
                 kl = standard_kl(mu, logvar).mean()

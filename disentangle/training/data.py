@@ -97,7 +97,7 @@ def prepare_data(data_dir: str | Path, features: FeatureConfig, label_columns: l
     splits = split_indices(fs.items, valid_fraction, seed)
     x_scaled = torch.from_numpy(np.ascontiguousarray(fs.x, dtype=np.float32))
     normaliser = Normaliser.fit(x_scaled[torch.from_numpy(splits["train"])], features)
-    x = normaliser(x_scaled).float().contiguous()
+    x = torch.as_tensor(normaliser(x_scaled)).float().contiguous()
     label_maps = make_label_maps(corpus.items, list(label_columns))
     labels = encode_labels(fs.items, label_maps)
     return TrainData(corpus, list(fs.items), normaliser, label_maps, x, labels, splits,

@@ -34,6 +34,7 @@ from disentangle.data.schema import Corpus
 from disentangle.features.config import FeatureConfig
 from disentangle.features.perturb import random_pitch_shift, random_timbre_distortion
 from disentangle.features.spectrogram import Normaliser, audio_to_features, prepare_audio
+from disentangle.models.base import DisentangleModel
 
 
 class _VariantDataset(Dataset):
@@ -131,7 +132,7 @@ class CachedPerturbationDataset(Dataset):
                 "index": torch.tensor(row, dtype=torch.long)}
 
 
-def perturbed_train_dataset(data, model: torch.nn.Module, seed: int, num_workers: int = 0,
+def perturbed_train_dataset(data, model: DisentangleModel, seed: int, num_workers: int = 0,
                             progress: bool = True) -> Dataset:
     """The training dataset for a model with `wants_perturbed_audio`.
 

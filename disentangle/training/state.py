@@ -5,11 +5,42 @@ them still loads with `torch.load(weights_only=True)`.
 """
 from __future__ import annotations
 
+import math
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+
+
+@dataclass
+class LoopState:
+    """Where a training run stands: what `last.pt` stores and `--resume` restores.
+
+    epoch: epochs completed; best / best_epoch: the lowest monitored
+    validation value and its epoch (1-based); bad_epochs: epochs since it
+    improved (early stopping); seconds: training time summed over epochs;
+    history: one log record per epoch (what log.jsonl holds).
+    """
+
+    epoch: int = 0
+    best: float = math.inf
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    seconds: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain-number fields, for a checkpoint's `train_state` (history apart)."""
+        return {"epoch": self.epoch, "best": self.best, "best_epoch": self.best_epoch,
+                "bad_epochs": self.bad_epochs, "seconds": self.seconds}
+
+    @classmethod
+    def from_dict(cls, ts: dict[str, Any]) -> LoopState:
+        """The state a checkpoint's `train_state` saved (see `to_dict`)."""
+        return cls(int(ts["epoch"]), float(ts["best"]), int(ts["best_epoch"]), int(ts["bad_epochs"]),
+                   float(ts["seconds"]), list(ts["history"]))
 
 
 def seed_everything(seed: int) -> None:
@@ -21,7 +52,8 @@ def seed_everything(seed: int) -> None:
 
 def rng_state() -> dict:
     """A snapshot of every global RNG the training loop draws from."""
-    np_kind, np_keys, np_pos, np_has_gauss, np_cached = np.random.get_state()
+    np_kind, np_keys, np_pos, np_has_gauss, np_cached = np.random.get_state(legacy=True)
+    np_keys = np.asarray(np_keys)  # legacy=True gives the tuple form, whose keys are an array
     py_version, py_state, py_gauss = random.getstate()
     state = {
         "torch": torch.get_rng_state(),

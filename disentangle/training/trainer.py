@@ -25,9 +25,18 @@ from disentangle.checkpoint import checkpoint_dict, load_checkpoint, save_dict
 from disentangle.configs import RunConfig, load_config, registry, to_plain
 from disentangle.data.kind import corpus_kind
 from disentangle.features.augment import SpectralEQ
+from disentangle.models.base import DisentangleModel
 from disentangle.training import distributed as dd
 from disentangle.training.data import TrainData, prepare_data
-from disentangle.training.state import batch_size_of, pick_device, rng_state, seed_everything, set_rng_state, to_device
+from disentangle.training.state import (
+    LoopState,
+    batch_size_of,
+    pick_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+    to_device,
+)
 
 
 def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str | Path,
@@ -79,8 +88,7 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     model = registry()[run.model](run.model_config, run.features, data.label_maps).to(dev)
     optimizers = model.make_optimizers(cfg.lr, cfg.weight_decay)
     schedulers = make_schedulers(cfg, optimizers)
-    state = {"epoch": 0, "best": math.inf, "best_epoch": 0, "bad_epochs": 0, "history": [],
-             "seconds": 0.0}
+    state = LoopState()
     seed_everything(cfg.seed + info.rank)  # independent sampling noise per rank
 
     last = out_dir / "last.pt"
@@ -88,13 +96,13 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
         ckpt = load_checkpoint(last)
         if ckpt.get("train_state") is None:
             raise ValueError(f"{last}: has no training state to resume from")
-        _restore(ckpt, model, optimizers, schedulers, state, info, dev)
-        say(f"resumed from {last} after epoch {state['epoch']} (best {state['best']:.5g} "
-            f"at epoch {state['best_epoch']})")
+        state = _restore(ckpt, model, optimizers, schedulers, info, dev)
+        say(f"resumed from {last} after epoch {state.epoch} (best {state.best:.5g} "
+            f"at epoch {state.best_epoch})")
     elif resume:
         say(f"--resume: no {last} yet, starting from scratch")
     if main:  # the log always matches the history of the checkpoint we start from
-        _rewrite_log(out_dir / "log.jsonl", state["history"])
+        _rewrite_log(out_dir / "log.jsonl", state.history)
 
     hooks = []
     if info.enabled:
@@ -116,11 +124,11 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
     eq = SpectralEQ.for_features(cfg.eq_tilt_db, cfg.eq_bumps_db, run.features, data.normaliser)
     eq_rng = torch.Generator()
     try:
-        while state["epoch"] < n_epochs:
-            if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
-                say(f"early stop: no improvement for {state['bad_epochs']} epochs")
+        while state.epoch < n_epochs:
+            if cfg.patience is not None and state.bad_epochs >= cfg.patience:
+                say(f"early stop: no improvement for {state.bad_epochs} epochs")
                 break
-            epoch = state["epoch"]
+            epoch = state.epoch
             t0 = time.perf_counter()
             model.train()
             if hasattr(train_loader.dataset, "set_epoch"):  # fresh perturbations per epoch
@@ -148,18 +156,18 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
             valid_means = _means(dd.all_reduce_totals(evaluate_loss(model, valid_loader, epoch, dev),
                                                       info))
             seconds = time.perf_counter() - t0
-            state["seconds"] += seconds
+            state.seconds += seconds
             monitor = valid_means.get(cfg.monitor, train_means.get(cfg.monitor, math.nan))
             for sched in schedulers.values():
                 if not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
                     sched.step()
                 elif math.isfinite(monitor):
                     sched.step(monitor)
-            improved = math.isfinite(monitor) and monitor < state["best"] - cfg.min_delta
+            improved = math.isfinite(monitor) and monitor < state.best - cfg.min_delta
             if improved:
-                state.update(best=float(monitor), best_epoch=epoch + 1, bad_epochs=0)
+                state.best, state.best_epoch, state.bad_epochs = float(monitor), epoch + 1, 0
             else:
-                state["bad_epochs"] += 1
+                state.bad_epochs += 1
             record = {"epoch": epoch + 1,
                       **{f"train/{k}": v for k, v in train_means.items()},
                       **{f"valid/{k}": v for k, v in valid_means.items()},
@@ -167,8 +175,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
                       "seconds": round(seconds, 3),
                       "items_per_second": round(len(data.splits["train"]) / max(seconds, 1e-9), 2),
                       "best": bool(improved)}
-            state["history"].append(record)
-            state["epoch"] = epoch + 1
+            state.history.append(record)
+            state.epoch = epoch + 1
             if main:
                 _save_epoch(out_dir, model, data, optimizers, schedulers, state, meta, improved)
                 with open(out_dir / "log.jsonl", "a") as f:
@@ -190,7 +198,7 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
 
 
 @torch.no_grad()
-def evaluate_loss(model: torch.nn.Module, loader: DataLoader | None, epoch: int,
+def evaluate_loss(model: DisentangleModel, loader: DataLoader | None, epoch: int,
                   device: torch.device) -> dict[str, list[float]]:
     """`model.loss` in eval mode over every batch: {term: [weighted sum, items]}.
 
@@ -239,7 +247,7 @@ def _train_loader(data: TrainData, cfg, info: dd.DistInfo, dev: torch.device, mo
     if info.enabled:
         from torch.utils.data.distributed import DistributedSampler
 
-        sampler = DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank,
+        sampler: DistributedSampler = DistributedSampler(dataset, num_replicas=info.world_size, rank=info.rank,
                                      shuffle=True, seed=cfg.seed, drop_last=False)
         return DataLoader(dataset, sampler=sampler, **common), sampler
     return DataLoader(dataset, shuffle=True, generator=torch.Generator(), **common), None
@@ -256,21 +264,19 @@ def _eval_loader(data: TrainData, split: str, cfg, info: dd.DistInfo,
                       generator=torch.Generator().manual_seed(0))
 
 
-def _train_state(optimizers: dict, schedulers: dict, state: dict) -> dict:
+def _train_state(optimizers: dict, schedulers: dict, state: LoopState) -> dict:
     return {"optimizers": {k: o.state_dict() for k, o in optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in schedulers.items()},
-            "epoch": state["epoch"], "best": state["best"], "best_epoch": state["best_epoch"],
-            "bad_epochs": state["bad_epochs"], "seconds": state["seconds"],
-            "rng": rng_state(), "history": to_plain(state["history"])}
+            **state.to_dict(), "rng": rng_state(), "history": to_plain(state.history)}
 
 
 def _save_epoch(out_dir: Path, model, data: TrainData, optimizers: dict, schedulers: dict,
-                state: dict, meta: dict, improved: bool) -> None:
+                state: LoopState, meta: dict, improved: bool) -> None:
     """last.pt every epoch; best.pt too when the validation mean improved."""
-    meta = dict(meta, epoch=state["epoch"], best_epoch=state["best_epoch"],
-                train_seconds=round(state["seconds"], 3))
+    meta = dict(meta, epoch=state.epoch, best_epoch=state.best_epoch,
+                train_seconds=round(state.seconds, 3))
     ckpt = checkpoint_dict(model, data.normaliser, _train_state(optimizers, schedulers, state),
-                           history=state["history"], meta=meta)
+                           history=state.history, meta=meta)
     save_dict(out_dir / "last.pt", ckpt)
     if improved:
         _link_or_copy(out_dir / "last.pt", out_dir / "best.pt")
@@ -293,7 +299,9 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.replace(tmp, dst)
     except OSError:
         tmp.unlink(missing_ok=True)
-        atomic_write(dst, lambda t: shutil.copyfile(src, t))
+        def copy(t: str) -> None:
+            shutil.copyfile(src, t)
+        atomic_write(dst, copy)
 
 
 def make_schedulers(cfg, optimizers: dict) -> dict:
@@ -313,8 +321,9 @@ def make_schedulers(cfg, optimizers: dict) -> dict:
     return {}
 
 
-def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
-             info: dd.DistInfo, dev: torch.device) -> None:
+def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict,
+             info: dd.DistInfo, dev: torch.device) -> LoopState:
+    """Load last.pt's weights, optimizer and scheduler states and RNGs; its loop state."""
     ts = ckpt["train_state"]
     if ckpt["model"] != model.name:
         raise ValueError(f"cannot resume: last.pt holds a {ckpt['model']!r} model, "
@@ -336,13 +345,11 @@ def _restore(ckpt: dict, model, optimizers: dict, schedulers: dict, state: dict,
         if isinstance(sched, torch.optim.lr_scheduler.LambdaLR):  # this run's schedule at the resumed epoch
             for group, base, fn in zip(sched.optimizer.param_groups, sched.base_lrs, sched.lr_lambdas):
                 group["lr"] = base * fn(sched.last_epoch)
-    for key in ("epoch", "best", "best_epoch", "bad_epochs", "seconds"):
-        state[key] = ts[key]
-    state["history"] = list(ts["history"])
     if not info.enabled:
         # Per-rank noise streams differ by design, so only a single process
         # can continue the exact random sequence it saved.
         set_rng_state(ts["rng"])
+    return LoopState.from_dict(ts)
 
 
 def _rewrite_log(path: Path, history: list) -> None:
