@@ -123,7 +123,7 @@ def cross_source(model: DisentangleModel, train: Corpus | FeatureSet, held: Corp
     for col in ("instrument", "pitch"):
         if len(maps.get(col, [])) < 2 or not (yhe[col] >= 0).any():
             continue
-        clf = load_or_train(x_tr, torch.as_tensor(ytr[col]), maps[col], cache_dir, col, cfg.classifier)
+        clf = load_or_train(x_tr, torch.as_tensor(ytr[col]), maps[col], cache_dir, col, cfg.classifier.for_model(model))
         judges[col] = {"f1_real": macro_f1(clf, x_he, torch.as_tensor(yhe[col])),
                        "f1_recon": macro_f1(clf, recon, torch.as_tensor(yhe[col])),
                        "acc_real": _accuracy(clf, x_he, yhe[col]),

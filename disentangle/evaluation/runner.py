@@ -138,6 +138,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
     x_tr, x_te = x[torch.as_tensor(train_idx)], x[torch.as_tensor(eval_idx)]
     seconds["features"] = time.perf_counter() - tick
 
+    judge_cfg = cfg.classifier.for_model(model)
     report: dict[str, Any] = {
         "model": model.describe(),
         "checkpoint": shown_path(getattr(model, "checkpoint_path", None)),
@@ -179,7 +180,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
         # decoded (synthesised, transferred) spectrograms can reach.
         recon = decode_batched(model, z_te, cfg.batch_size)
         for col in ("instrument", "pitch"):
-            clfs[col] = load_or_train(x_tr, torch.as_tensor(ytr[col]), maps[col], cache_dir, col, cfg.classifier)
+            clfs[col] = load_or_train(x_tr, torch.as_tensor(ytr[col]), maps[col], cache_dir, col, judge_cfg)
             ref[col] = {"f1": macro_f1(clfs[col], x_te, torch.as_tensor(yte[col])),
                         "recon_f1": macro_f1(clfs[col], recon, torch.as_tensor(yte[col])),
                         "classes": len(maps[col])}
@@ -207,7 +208,7 @@ def evaluate(model: DisentangleModel, data: Any, split: str = "test", *,
         tick = time.perf_counter()
         # The same instrument judge as above (a cache hit when it was trained).
         judge = load_or_train(x_tr, torch.as_tensor(ytr["instrument"]), maps["instrument"], cache_dir,
-                              "instrument", cfg.classifier)
+                              "instrument", judge_cfg)
         report["swaps"] = swap_scores(model, x_te, yte["instrument"], [items[i] for i in eval_idx], judge,
                                       root, z=z_te, reference=(x_tr, ytr["instrument"]),
                                       cfg=replace(cfg.swap, seed=cfg.seed))

@@ -56,3 +56,22 @@ def test_corrupt_cache_file_is_retrained_identically(synthetic, tmp_path):
     # Seeded: a fresh training gives the very same weights.
     fresh = train_classifier(xtr, ytr, len(classes), TINY)
     torch.testing.assert_close(clf.predict_proba(xte), fresh.predict_proba(xte))
+
+
+def test_augmented_recipe_is_seeded_label_keeping_and_off_for_unnormalised_features(synthetic):
+    from types import SimpleNamespace
+
+    from disentangle.features.config import FeatureConfig
+    from disentangle.features.spectrogram import Normaliser
+
+    xtr, ytr, xte, yte, classes = _split(synthetic, "instrument")
+    feats = FeatureConfig()
+    minmax = Normaliser.fit(torch.randn(4, feats.n_mels, 8), feats)
+    cfg = TINY.for_model(SimpleNamespace(features=feats, normaliser=minmax))
+    assert cfg.units_per_db and cfg.units_per_db > 0
+    assert TINY.for_model(SimpleNamespace(features=feats, normaliser=None)).units_per_db is None
+    a, b = train_classifier(xtr, ytr, len(classes), cfg), train_classifier(xtr, ytr, len(classes), cfg)
+    plain = train_classifier(xtr, ytr, len(classes), TINY)
+    sa, sb, sp = a.state_dict(), b.state_dict(), plain.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)  # seeded
+    assert not all(torch.equal(sa[k], sp[k]) for k in sa)  # the augmentation changed what it saw
