@@ -54,6 +54,10 @@ class ClassifierConfig:
     augmentation gave instrument macro-F1 0.852 (valid) / 0.748
     (musescore-lite); 20 one-cycle epochs with EQ 6/4 dB and gain 6 dB gave
     0.936 / 0.843, and on the model's reconstructions 0.724 -> 0.807 (valid).
+    The pitch judge (88 pitches) went 0.911 / 0.713 -> 0.974 / 0.777, on
+    reconstructions 0.710 -> 0.756 (valid). One seed each; measured with
+    `python scripts/bench.py judges --checkpoint gmvae --label instrument`
+    (and `--label pitch`), `disentangle/benchmarks/judges.py`.
     """
 
     channels: int = 128
