@@ -7,7 +7,8 @@ For each shipped run config (or those named with --configs):
   (real batches, data loading and perturbations included);
 - encode and decode latency for one item and for a batch (256 items for the
   note-level models, 64 for models with per-frame spaces), using the
-  shipped checkpoint `checkpoints/<name>.pt` (or `<name>` without `-cpu`) when present, else a freshly
+  shipped checkpoint `checkpoints/<name>.pt` (or `<name>` without `-cpu`, or the model's name
+  when that checkpoint reads the config's input shape) when present, else a freshly
   built model of that config;
 - the wall time of the shipped checkpoint's training, read from its meta
   (`train_seconds`) and history.
@@ -79,23 +80,34 @@ def measure(name: str, device: torch.device, ckpt_dir: Path, steps: int = 5, war
 
     run_cfg = load_config(name)
     # Shipped files are named after the model (checkpoints/gmvae.pt trained
-    # with gmvae-cpu): try the config name, then without its "-cpu" suffix.
+    # with gmvae-cpu, threefactor.pt with threefactor-notes-cpu): try the
+    # config name, then without "-cpu", then the model's name when that
+    # checkpoint reads the config's input shape.
     stem = Path(name).stem
-    shipped = next((p for p in (ckpt_dir / f"{stem}.pt", ckpt_dir / f"{stem.removesuffix('-cpu')}.pt")
-                    if p.is_file()), ckpt_dir / f"{stem}.pt")
+    candidates = [(ckpt_dir / f"{stem}.pt", False), (ckpt_dir / f"{stem.removesuffix('-cpu')}.pt", False),
+                  (ckpt_dir / f"{run_cfg.model}.pt", True)]
     model, source = None, "fresh"
     wall = {"train_wall_s": None, "logged_items_per_s": None, "train_epochs": None,
             "train_device": None, "train_world_size": None}
-    if shipped.is_file():
+    for shipped, by_model in candidates:
+        if not shipped.is_file():
+            continue
         try:
-            model = load_model(shipped, device=device)
-            source = str(shipped)
-            wall = training_wall_time(model)
+            loaded = load_model(shipped, device=device)
         except CheckpointError as exc:
             source = f"fresh ({exc.problem})"
+            break
+        shape = (run_cfg.features.n_bins, run_cfg.features.n_frames)
+        if loaded.name != run_cfg.model or (by_model and (loaded.features.n_bins, loaded.features.n_frames) != shape):
+            continue
+        model, source, wall = loaded, str(shipped), training_wall_time(loaded)
+        break
     label_maps = model.label_maps if model is not None else synthetic_label_maps(run_cfg.train.label_columns)
     torch.manual_seed(0)
-    fresh = registry()[run_cfg.model](run_cfg.model_config, run_cfg.features, label_maps).to(device)
+    # Training throughput of the shipped model's own size when there is one
+    # (the shipped GMVAE has 192 filters where gmvae-cpu says 256).
+    mcfg, feats = (model.config, model.features) if model is not None else (run_cfg.model_config, run_cfg.features)
+    fresh = registry()[run_cfg.model](mcfg, feats, label_maps).to(device)
     bs = batch_size or run_cfg.train.batch_size
     row = {"config": name, "model": run_cfg.model, "device": str(device), "weights": source,
            "parameters": sum(p.numel() for p in fresh.parameters()), "batch_size": bs,
