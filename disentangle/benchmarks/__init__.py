@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "app": "disentangle.benchmarks.app",
     "robust": "disentangle.benchmarks.robust",
     "browser": "disentangle.benchmarks.browser",
+    "nsynth": "disentangle.benchmarks.nsynth",
 }
 
 
