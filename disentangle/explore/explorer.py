@@ -18,7 +18,7 @@ import torch
 
 from disentangle.data.schema import LABELS, Corpus
 from disentangle.explore.cache import LatentCache, model_key
-from disentangle.explore.entry import ModelEntry
+from disentangle.explore.entry import ModelEntry, NormalisedRows
 from disentangle.explore.memo import LRU
 from disentangle.explore.neighbours import NeighbourIndex
 from disentangle.explore.projection import Projection, ProjectionParams, fit_projection
@@ -123,6 +123,7 @@ class Explorer:
         out with one line to `say` and recorded in `skipped`; the others are served.
         Raises ValueError when no model is left.
         """
+        from disentangle.explore.extract import encode_features
         from disentangle.features.cache import load_features
 
         progress = progress or _quiet
@@ -130,7 +131,7 @@ class Explorer:
         by_cfg: dict[str, object] = {}
         row_index = {item.path: n for n, item in enumerate(self.corpus.items)}
         for n, (name, model) in enumerate(self.models_in.items()):
-            done = n / len(self.models_in)
+            done, share = n / len(self.models_in), 1 / len(self.models_in)
             cfg = model.features
             if cfg.key() not in by_cfg:
                 progress(done, f"features of {len(self.corpus)} items ({name})")
@@ -139,16 +140,18 @@ class Explorer:
             interface = Interface(model, device=self.device, gl_iters=self.gl_iters)
             if cfg.amplitude != "none":
                 interface.estimate_playback_gain(self._some_clips(cfg.sample_rate, [i.path for i in fs.items]))
-            x = interface.normalise(torch.from_numpy(np.asarray(fs.x)))
+            # Normalised on the fly, a row (a click) or a block (encoding) at a time:
+            # a normalised copy of a 100k-item corpus alone was 3.3 GB.
+            x = NormalisedRows(fs, interface.normalise)
             rows = np.array([row_index[i.path] for i in fs.items], dtype=np.int64)
             cache = LatentCache(self.cache_root, model_key(model), fingerprint, cfg.key())
             paths = [i.path for i in fs.items]
             problem = _non_finite_weights(model)
             latents = cache.load(paths, [s.name for s in model.spaces]) if problem is None else None
             if latents is None and problem is None:
-                progress(done, f"encoding {len(paths)} items with {name}")
-                z = interface.encode(x, progress=lambda f, t, done=done: progress(done, t))
-                latents = {s: v.numpy().astype(np.float32) for s, v in z.items()}
+                progress(done, f"encoding {len(paths):,} items with {name}")
+                latents = encode_features(interface, fs, progress=lambda f, t, done=done, share=share, name=name:
+                                          progress(done + share * f, f"{t} with {name}"))
                 if _non_finite_latents(latents) is None:  # never cache what would be skipped
                     cache.save(paths, latents)
             if problem is None and latents is not None:
