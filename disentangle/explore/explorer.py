@@ -21,7 +21,7 @@ from disentangle.explore.cache import LatentCache, model_key
 from disentangle.explore.entry import ModelEntry, NormalisedRows
 from disentangle.explore.memo import LRU
 from disentangle.explore.neighbours import NeighbourIndex
-from disentangle.explore.projection import Projection, ProjectionParams, fit_projection
+from disentangle.explore.projection import FitProgress, Projection, ProjectionParams, fit_projection
 from disentangle.explore.refs import Ref
 from disentangle.explore.search import MAX_HITS, item_keys, search
 from disentangle.explore.session import Session
@@ -169,7 +169,8 @@ class Explorer:
                 warnings.warn(f"warm-up of {name} failed: {exc}")
             if params is not None and entry.space_names:
                 progress(done, f"{params.label()} map of {name}/{entry.space_names[0]}")
-                self.projection(name, entry.space_names[0], params)
+                self.projection(name, entry.space_names[0], params,
+                                lambda d, t, what, done=done: progress(done, f"{what} ({d:,}/{t:,} mapped)"))
         if not self.entries:
             raise ValueError("none of the checkpoints can be served: "
                              + "; ".join(f"{n}: {p}" for n, p in self.skipped.items()))
@@ -223,8 +224,12 @@ class Explorer:
         return [Ref.corpus(r) for r in search(self._search_keys, query, limit)]
 
     # --- projections -----------------------------------------------------
-    def projection(self, model: str, space: str, params: ProjectionParams) -> Projection:
-        """The 2-D map of `space` (memory, then disk cache, then fitted and stored)."""
+    def projection(self, model: str, space: str, params: ProjectionParams,
+                   progress: FitProgress | None = None) -> Projection:
+        """The 2-D map of `space` (memory, then disk cache, then fitted and stored).
+
+        progress(done, total, what): items mapped so far while a fit runs.
+        """
         entry = self.entry(model)
         entry.check_space(space)
         mem_key = (model, space, params.key())
@@ -243,7 +248,7 @@ class Explorer:
                 if proj is not None:
                     touch(stem)
                 else:
-                    proj = self._fit(entry.flat[space], params)
+                    proj = self._fit(entry.flat[space], params, progress)
                     proj.save(stem)
                     prune_maps(stem.parent, MAX_MAPS_ON_DISK)
                 self._projections.put(mem_key, proj)
@@ -252,13 +257,13 @@ class Explorer:
             with self._proj_lock:
                 self._key_locks.pop(mem_key, None)
 
-    def _fit(self, x: np.ndarray, params: ProjectionParams) -> Projection:
+    def _fit(self, x: np.ndarray, params: ProjectionParams, progress: FitProgress | None = None) -> Projection:
         if params.method == "pca":  # milliseconds: never waits behind a slow fit
-            return fit_projection(x, params)
+            return fit_projection(x, params, progress)
         from threadpoolctl import threadpool_limits
 
         with self._fit_slot, threadpool_limits(1):
-            return fit_projection(x, params)
+            return fit_projection(x, params, progress)
 
     def has_projection(self, model: str, space: str, params: ProjectionParams) -> bool:
         """True when the map is in memory or on disk (no fitting needed)."""
