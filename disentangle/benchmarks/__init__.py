@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "robust": "disentangle.benchmarks.robust",
     "browser": "disentangle.benchmarks.browser",
     "nsynth": "disentangle.benchmarks.nsynth",
+    "scale": "disentangle.benchmarks.scale",
 }
 
 
