@@ -4,9 +4,10 @@ matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
 Small maps draw the corpus as an SVG `go.Scatter`; above `WEBGL_ABOVE`
 points it is one WebGL `go.Scattergl` trace (an SVG map of 100,000 points
-is 100,000 DOM elements, seconds per redraw). Plotly keeps one set of WebGL
-contexts per plot and releases them when Gradio replaces the plot (checked
-in Chromium: tests/app/test_browser_webgl.py). The payload stays compact:
+is 100,000 DOM elements, seconds per redraw). Whether WebGL contexts leak
+across Gradio's re-renders (the old reason for SVG everywhere) is checked by
+tests/app/test_browser_webgl.py, not yet passing (see there); small maps,
+which re-render most, stay SVG. The payload stays compact:
 coordinates, row numbers (`customdata`, the click bridge turns row r into
 "c:<r>") and colour indices travel as typed arrays, and per-point hover
 texts are only sent up to `HOVER_TEXT_MAX` points (above, the hover names
