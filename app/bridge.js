@@ -11,6 +11,12 @@
     return true;
   };
   window.__disentangleSend = send;
+  // Corpus points carry their row number (a typed array travels compactly);
+  // every other mark carries its reference text.
+  const refOf = (p) => {
+    const d = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
+    return typeof d === 'number' ? 'c:' + d : d;
+  };
   const attach = () => {
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
@@ -18,7 +24,7 @@
     gd.on('plotly_click', (ev) => {
       const p = ev && ev.points && ev.points[0];
       if (!p || p.customdata === undefined || p.customdata === null) return;
-      const ref = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
+      const ref = refOf(p);
       if (!send('click_box', String(ref) + '|' + Date.now())) return;
       const checked = document.querySelector('#click_slot input:checked');
       const slot = checked ? checked.value : 'A';
@@ -30,7 +36,7 @@
     // Box or lasso selection -> the selected references, comma-separated.
     gd.on('plotly_selected', (ev) => {
       if (!ev || !ev.points) return;
-      const refs = ev.points.map(p => Array.isArray(p.customdata) ? p.customdata[0] : p.customdata)
+      const refs = ev.points.map(refOf)
         .filter(r => typeof r === 'string' && r.startsWith('c:'));
       send('selection_box', refs.join(',') + '|' + Date.now());
     });

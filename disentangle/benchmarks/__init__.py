@@ -18,6 +18,8 @@ BENCHMARKS: dict[str, str] = {
     "robust": "disentangle.benchmarks.robust",
     "browser": "disentangle.benchmarks.browser",
     "judges": "disentangle.benchmarks.judges",
+    "nsynth": "disentangle.benchmarks.nsynth",
+    "scale": "disentangle.benchmarks.scale",
 }
 
 

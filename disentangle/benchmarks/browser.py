@@ -54,13 +54,40 @@ def _since_gesture(page, predicate: str, timeout_ms: float = 60000) -> float:
     return page.evaluate("(window.__t1 - window.__t0) / 1000")
 
 
+# Where the corpus trace's points are on the page, from the data and the axes:
+# works for SVG and WebGL maps alike (a WebGL map has no element per point).
+POINT_BOXES = """([limit, every]) => {
+  const gd = document.querySelector('#latent_map .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullData || !gd._fullData.length) return [];
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, t = gd._fullData[0];
+  const r = gd.getBoundingClientRect(), size = (t.marker && t.marker.size) || 6, out = [];
+  for (let i = 0; i < t.x.length && out.length < limit; i += every) {
+    const x = r.left + xa._offset + xa.l2p(t.x[i]), y = r.top + ya._offset + ya.l2p(t.y[i]);
+    if (x > r.left + xa._offset && x < r.left + xa._offset + xa._length &&
+        y > r.top + ya._offset && y < r.top + ya._offset + ya._length) {
+      out.push({x: x - size / 2, y: y - size / 2, width: size, height: size,
+                row: Number(t.customdata[i])});
+    }
+  }
+  return out;
+}"""
+
+
+def point_boxes(page, limit: int = 400, every: int = 7) -> list[dict]:
+    """Bounding boxes (page coordinates, plus the corpus `row`) of up to `limit` corpus points."""
+    return page.evaluate(POINT_BOXES, [limit, every])
+
+
+def wait_for_map(page, timeout_ms: float = 300000) -> None:
+    """Until the map has drawn its corpus points (SVG elements or a WebGL trace)."""
+    page.wait_for_function("(() => { const gd = document.querySelector('#latent_map .js-plotly-plot');"
+                           " return gd && gd._fullData && gd._fullData.length && gd._fullData[0].x &&"
+                           " gd._fullData[0].x.length > 0 && gd.querySelector('.main-svg'); })()",
+                           timeout=timeout_ms)
+
+
 def _visible_points(page) -> list[dict]:
-    boxes = []
-    for el in page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")[:3000:7]:
-        box = el.bounding_box()
-        if box and box["width"] > 0:
-            boxes.append(box)
-    return boxes
+    return point_boxes(page, 430, 7)
 
 
 def click_plot_point(page, box: dict) -> None:
@@ -87,7 +114,7 @@ def measure(url: str, args: argparse.Namespace) -> dict:
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1200})
             page.goto(url, wait_until="domcontentloaded", timeout=300000)
-            page.wait_for_selector(f"{PLOT} .scatterlayer .trace .point", timeout=300000)
+            wait_for_map(page)
             page.evaluate(STAMP)
             page.wait_for_timeout(2000)
             boxes = _visible_points(page)

@@ -46,7 +46,8 @@ class LatentCache:
 
     folder: `<root>/<model key>_<corpus fingerprint>_<feature key>/` holding
     `<space>.npy` ((N, D) global or (N, T', D) local) and `items.json` (the
-    item paths, in row order, to check the rows still match).
+    item paths, in row order, to check the rows still match). `load` returns
+    float32 memory maps.
     """
 
     def __init__(self, root: Path, model_key: str, corpus_fp: str, feature_key: str):
@@ -58,7 +59,8 @@ class LatentCache:
             meta = json.loads((self.folder / "items.json").read_text())
             if meta.get("paths") != paths:
                 return None
-            out = {s: np.load(self.folder / f"{s}.npy", allow_pickle=False) for s in spaces}
+            # Copy-on-write maps: pages are read when a map or a click needs them.
+            out = {s: np.load(self.folder / f"{s}.npy", mmap_mode="c", allow_pickle=False) for s in spaces}
         except (OSError, ValueError):
             return None
         if any(len(v) != len(paths) for v in out.values()):

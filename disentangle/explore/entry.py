@@ -10,6 +10,7 @@ figures: those live in the presentation modules.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +21,32 @@ from disentangle.explore.cache import LatentCache
 from disentangle.explore.memo import LRU
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session, UserSound
+from disentangle.features.cache import FeatureSet
 from disentangle.interface import Interface, Latents, pooled
 from disentangle.models.base import DisentangleModel
 
 #: Bytes each of a model's render and clip memos may hold.
 MEMO_BYTES = 32 * 1024 * 1024
+
+
+class NormalisedRows:
+    """The normalised features (M, F, T) of a model, read from the feature cache by row.
+
+    `rows[i:j]` reads rows i..j-1 of the (memory-mapped) scaled features and
+    normalises them: only the rows a click needs are ever in memory.
+    """
+
+    def __init__(self, features: FeatureSet, normalise: Callable[[torch.Tensor], torch.Tensor]):
+        self.features, self.normalise = features, normalise
+
+    def __len__(self) -> int:
+        return int(self.features.x.shape[0])
+
+    def __getitem__(self, rows: slice) -> torch.Tensor:
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise TypeError("NormalisedRows takes a contiguous slice, e.g. x[i:i + 1]")
+        start, stop, _ = rows.indices(len(self))
+        return self.normalise(torch.from_numpy(self.features.rows(start, stop)))
 
 
 @dataclass
@@ -56,13 +78,14 @@ class Render:
 class ModelEntry:
     """One model with the latents of the corpus it is shown with.
 
-    rows: corpus row of each feature row (M,); x: normalised features (M, F, T);
+    rows: corpus row of each feature row (M,); x: normalised features (M, F, T), sliced
+    by row (a `NormalisedRows` reading the feature cache, or a tensor);
     latents: {space: (M, D) or (M, T', D)}; flat: {space: (M, D)}, one vector
     per item (local spaces averaged over time) for maps and neighbours.
     """
 
     def __init__(self, name: str, model: DisentangleModel, interface: Interface, corpus: Corpus, key: str,
-                 rows: np.ndarray, x: torch.Tensor, latents: dict[str, np.ndarray], cache: LatentCache,
+                 rows: np.ndarray, x: NormalisedRows | torch.Tensor, latents: dict[str, np.ndarray], cache: LatentCache,
                  skipped: list[tuple[str, str]] | None = None):
         self.name, self.model, self.interface, self.corpus = name, model, interface, corpus
         self.key, self.rows, self.x, self.latents, self.cache = key, rows, x, latents, cache

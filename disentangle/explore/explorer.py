@@ -18,10 +18,10 @@ import torch
 
 from disentangle.data.schema import LABELS, Corpus
 from disentangle.explore.cache import LatentCache, model_key
-from disentangle.explore.entry import ModelEntry
+from disentangle.explore.entry import ModelEntry, NormalisedRows
 from disentangle.explore.memo import LRU
 from disentangle.explore.neighbours import NeighbourIndex
-from disentangle.explore.projection import Projection, ProjectionParams, fit_projection
+from disentangle.explore.projection import FitProgress, Projection, ProjectionParams, fit_projection
 from disentangle.explore.refs import Ref
 from disentangle.explore.search import MAX_HITS, item_keys, search
 from disentangle.explore.session import Session
@@ -123,6 +123,7 @@ class Explorer:
         out with one line to `say` and recorded in `skipped`; the others are served.
         Raises ValueError when no model is left.
         """
+        from disentangle.explore.extract import encode_features
         from disentangle.features.cache import load_features
 
         progress = progress or _quiet
@@ -130,7 +131,7 @@ class Explorer:
         by_cfg: dict[str, object] = {}
         row_index = {item.path: n for n, item in enumerate(self.corpus.items)}
         for n, (name, model) in enumerate(self.models_in.items()):
-            done = n / len(self.models_in)
+            done, share = n / len(self.models_in), 1 / len(self.models_in)
             cfg = model.features
             if cfg.key() not in by_cfg:
                 progress(done, f"features of {len(self.corpus)} items ({name})")
@@ -139,16 +140,18 @@ class Explorer:
             interface = Interface(model, device=self.device, gl_iters=self.gl_iters)
             if cfg.amplitude != "none":
                 interface.estimate_playback_gain(self._some_clips(cfg.sample_rate, [i.path for i in fs.items]))
-            x = interface.normalise(torch.from_numpy(np.asarray(fs.x)))
+            # Normalised on the fly, a row (a click) or a block (encoding) at a time:
+            # a normalised copy of a 100k-item corpus alone was 3.3 GB.
+            x = NormalisedRows(fs, interface.normalise)
             rows = np.array([row_index[i.path] for i in fs.items], dtype=np.int64)
             cache = LatentCache(self.cache_root, model_key(model), fingerprint, cfg.key())
             paths = [i.path for i in fs.items]
             problem = _non_finite_weights(model)
             latents = cache.load(paths, [s.name for s in model.spaces]) if problem is None else None
             if latents is None and problem is None:
-                progress(done, f"encoding {len(paths)} items with {name}")
-                z = interface.encode(x, progress=lambda f, t, done=done: progress(done, t))
-                latents = {s: v.numpy().astype(np.float32) for s, v in z.items()}
+                progress(done, f"encoding {len(paths):,} items with {name}")
+                latents = encode_features(interface, fs, progress=lambda f, t, done=done, share=share, name=name:
+                                          progress(done + share * f, f"{t} with {name}"))
                 if _non_finite_latents(latents) is None:  # never cache what would be skipped
                     cache.save(paths, latents)
             if problem is None and latents is not None:
@@ -166,7 +169,8 @@ class Explorer:
                 warnings.warn(f"warm-up of {name} failed: {exc}")
             if params is not None and entry.space_names:
                 progress(done, f"{params.label()} map of {name}/{entry.space_names[0]}")
-                self.projection(name, entry.space_names[0], params)
+                self.projection(name, entry.space_names[0], params,
+                                lambda d, t, what, done=done: progress(done, f"{what} ({d:,}/{t:,} mapped)"))
         if not self.entries:
             raise ValueError("none of the checkpoints can be served: "
                              + "; ".join(f"{n}: {p}" for n, p in self.skipped.items()))
@@ -220,8 +224,12 @@ class Explorer:
         return [Ref.corpus(r) for r in search(self._search_keys, query, limit)]
 
     # --- projections -----------------------------------------------------
-    def projection(self, model: str, space: str, params: ProjectionParams) -> Projection:
-        """The 2-D map of `space` (memory, then disk cache, then fitted and stored)."""
+    def projection(self, model: str, space: str, params: ProjectionParams,
+                   progress: FitProgress | None = None) -> Projection:
+        """The 2-D map of `space` (memory, then disk cache, then fitted and stored).
+
+        progress(done, total, what): items mapped so far while a fit runs.
+        """
         entry = self.entry(model)
         entry.check_space(space)
         mem_key = (model, space, params.key())
@@ -240,7 +248,7 @@ class Explorer:
                 if proj is not None:
                     touch(stem)
                 else:
-                    proj = self._fit(entry.flat[space], params)
+                    proj = self._fit(entry.flat[space], params, progress)
                     proj.save(stem)
                     prune_maps(stem.parent, MAX_MAPS_ON_DISK)
                 self._projections.put(mem_key, proj)
@@ -249,13 +257,13 @@ class Explorer:
             with self._proj_lock:
                 self._key_locks.pop(mem_key, None)
 
-    def _fit(self, x: np.ndarray, params: ProjectionParams) -> Projection:
+    def _fit(self, x: np.ndarray, params: ProjectionParams, progress: FitProgress | None = None) -> Projection:
         if params.method == "pca":  # milliseconds: never waits behind a slow fit
-            return fit_projection(x, params)
+            return fit_projection(x, params, progress)
         from threadpoolctl import threadpool_limits
 
         with self._fit_slot, threadpool_limits(1):
-            return fit_projection(x, params)
+            return fit_projection(x, params, progress)
 
     def has_projection(self, model: str, space: str, params: ProjectionParams) -> bool:
         """True when the map is in memory or on disk (no fitting needed)."""

@@ -2,10 +2,16 @@
 
 matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
-The map is an SVG `go.Scatter` (not `scattergl`): Gradio re-renders the plot on
-every update and repeated WebGL contexts leak in browsers. Each corpus point
-carries its row reference in `customdata` ("c:<row>") so the click bridge in
-the app can send it back to Python.
+Small maps draw the corpus as an SVG `go.Scatter`; above `WEBGL_ABOVE`
+points it is one WebGL `go.Scattergl` trace (an SVG map of 100,000 points
+is 100,000 DOM elements, seconds per redraw). Whether WebGL contexts leak
+across Gradio's re-renders (the old reason for SVG everywhere) is checked by
+tests/app/test_browser_webgl.py, not yet passing (see there); small maps,
+which re-render most, stay SVG. The payload stays compact:
+coordinates, row numbers (`customdata`, the click bridge turns row r into
+"c:<r>") and colour indices travel as typed arrays, and per-point hover
+texts are only sent up to `HOVER_TEXT_MAX` points (above, the hover names
+the point's class and row; a click shows everything).
 """
 from __future__ import annotations
 
@@ -28,6 +34,10 @@ _LUT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_VIRIDI
 QUALITATIVE = list(plotly.colors.qualitative.Dark24) + list(plotly.colors.qualitative.Light24)
 #: Above this many classes a label is drawn as one trace with a colour scale.
 MAX_CLASS_TRACES = 24
+#: Corpus maps with more points are drawn with WebGL (`go.Scattergl`).
+WEBGL_ABOVE = 5000
+#: Corpus maps with more points carry no per-point hover texts.
+HOVER_TEXT_MAX = 20000
 
 
 def spectrogram_image(x: np.ndarray, lo: float | None = None, hi: float | None = None,
@@ -73,7 +83,8 @@ class MapPoints:
     """What the map draws for the corpus.
 
     coords: (N, 2). refs: N row references ("c:<row>"). labels: column -> N
-    class names ("" unknown). hover: N hover texts. visible: (N,) bool filter mask.
+    class names ("" unknown). hover: N hover texts (only read for maps of at most
+    HOVER_TEXT_MAX points). visible: (N,) bool filter mask.
     """
 
     coords: np.ndarray
@@ -81,6 +92,8 @@ class MapPoints:
     labels: dict[str, list[str]]
     hover: list[str]
     visible: np.ndarray
+    #: (N,) corpus row of each point (default: parsed from refs)
+    rows: np.ndarray | None = None
 
 
 @dataclass
@@ -158,17 +171,27 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     classes = class_order(colour_by, {values[i] for i in idx})
     continuous = bool(colour_by) and len(classes) > MAX_CLASS_TRACES and all(_is_number(c) for c in classes)
     marker: dict = {"size": style.point_size, "opacity": style.opacity, "line": {"width": 0}}
+    shown_values = [values[i] for i in idx]
     if continuous:
-        colour = [float(values[i]) if values[i] != "" else None for i in idx]
+        colour = np.array([float(v) if v != "" else np.nan for v in shown_values], np.float32)
         marker.update(color=colour, colorscale="Viridis", showscale=True,
                       colorbar={"title": {"text": colour_by, "side": "right"}, "thickness": 12, "x": 1.0})
     else:
         colours = palette(colour_by, classes)
-        marker["color"] = [colours.get(values[i], UNKNOWN_COLOUR) for i in idx]
-    fig.add_trace(go.Scatter(
-        x=points.coords[idx, 0], y=points.coords[idx, 1], mode="markers", name="corpus",
-        customdata=[points.refs[i] for i in idx], hovertext=[points.hover[i] for i in idx],
-        hovertemplate="%{hovertext}<extra></extra>", marker=marker, showlegend=False))
+        marker["color"] = [colours.get(v, UNKNOWN_COLOUR) for v in shown_values]
+    rows = (np.asarray(points.rows, np.int32)[idx] if points.rows is not None
+            else np.array([_row_number(points.refs[i]) for i in idx], np.int32))
+    big = len(idx) > WEBGL_ABOVE
+    if big and not continuous:  # class indices (one byte each) on a stepped colour scale, not hex strings
+        marker.update(_indexed_colours([colours.get(v, UNKNOWN_COLOUR) for v in shown_values]))
+    trace = go.Scattergl if big else go.Scatter
+    if len(idx) <= HOVER_TEXT_MAX and len(points.hover) == len(points.refs):
+        hover: dict = {"hovertext": [points.hover[i] for i in idx], "hovertemplate": "%{hovertext}<extra></extra>"}
+    else:  # no per-point strings (they were 14 MB at 100k): the row number; a click tells the rest
+        hover = {"hovertemplate": "item %{customdata} (click to hear it and see its labels)<extra></extra>"}
+    fig.add_trace(trace(
+        x=points.coords[idx, 0].astype(np.float32), y=points.coords[idx, 1].astype(np.float32),
+        mode="markers", name="corpus", customdata=rows, marker=marker, showlegend=False, **hover))
     if not continuous and colour_by:
         shown = classes + (["(unknown)"] if any(values[i] == "" for i in idx) else [])
         for cls in shown[:MAX_CLASS_TRACES * 2]:  # legend entries only: the points are in the trace above
@@ -225,6 +248,21 @@ def label_positions(xy: np.ndarray) -> list[str]:
     for rank, i in enumerate(order):
         out[int(i)] = ("top center", "bottom center", "middle right", "middle left")[rank % 4]
     return out
+
+
+def _indexed_colours(colours: list[str]) -> dict:
+    """Per-point colours -> {color: uint8 indices, colorscale, cmin, cmax} drawing the same colours."""
+    distinct = sorted(set(colours))[:256]
+    index = {c: k for k, c in enumerate(distinct)}
+    top = max(len(distinct) - 1, 1)
+    scale = [[k / top, c] for k, c in enumerate(distinct)] if len(distinct) > 1 else [[0, distinct[0]], [1, distinct[0]]]
+    return {"color": np.array([index.get(c, 0) for c in colours], np.uint8), "colorscale": scale,
+            "cmin": 0, "cmax": top, "showscale": False}
+
+
+def _row_number(ref: str) -> int:
+    """"c:12" -> 12 (the click bridge turns a number n back into "c:n")."""
+    return int(str(ref).split(":", 1)[1])
 
 
 def _is_number(v: str) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 from disentangle.explore.corpus_match import trained_corpus
 from disentangle.explore.describe import component_name, hover_text, placement_note, value_text
 from disentangle.explore.explorer import Explorer
-from disentangle.explore.figures import MapPoints, MapStyle, Marks, latent_map
+from disentangle.explore.figures import HOVER_TEXT_MAX, MapPoints, MapStyle, Marks, latent_map
 from disentangle.explore.projection import Projection, ProjectionParams
 from disentangle.explore.refs import Ref
 from disentangle.explore.session import Session
@@ -69,7 +69,8 @@ def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, o
         keep = {int(r) for r in opts.only}
         visible &= np.array([int(r) in keep for r in entry.rows], dtype=bool)
     points = MapPoints(proj.coords, [f"c:{r}" for r in entry.rows], labels,
-                       [hover_text(i, ex.labels) for i in items], visible)
+                       [hover_text(i, ex.labels) for i in items] if len(items) <= HOVER_TEXT_MAX else [],
+                       visible, rows=entry.rows)
     notes: list[str] = []
     components = None
     if opts.show_components:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,15 @@ import numpy as np
 from disentangle.atomic import save_npy, write_text
 
 Method = Literal["umap", "tsne", "pca"]
+#: Above this many points UMAP / t-SNE are fitted on a random sample of this
+#: size and the other points placed by their neighbours (`place_by_neighbours`):
+#: scikit-learn's t-SNE did not finish 100,000 points in 15 minutes here, and
+#: UMAP took ~2 minutes; t-SNE's cost grows faster, hence its smaller sample.
+FIT_SAMPLE = {"umap": 20_000, "tsne": 10_000}
+#: Points whose neighbours are looked up at once when placing.
+PLACE_BLOCK = 8192
+#: progress(items done, items in all, what) of a fit.
+FitProgress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -115,16 +125,28 @@ class Projection:
                    0.0, True, list(meta.get("explained", [])))
 
 
-def place_by_neighbours(reference: np.ndarray, coords: np.ndarray, x: np.ndarray, k: int = 10) -> np.ndarray:
+def place_by_neighbours(reference: np.ndarray, coords: np.ndarray, x: np.ndarray, k: int = 10,
+                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Place new vectors x (M, D) at the inverse-distance-weighted mean position
-    of their k nearest reference vectors (N, D) whose positions are coords (N, 2)."""
+    of their k nearest reference vectors (N, D) whose positions are coords (N, 2).
+
+    Neighbours come from a tree (scikit-learn), PLACE_BLOCK queries at a time,
+    so placing 80,000 points never builds an (M, N) distance matrix;
+    `progress(done, total)` after each block.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
     k = max(1, min(k, len(reference)))
-    d = np.sqrt(((x[:, None, :] - reference[None, :, :]) ** 2).sum(-1))  # (M, N)
-    idx = np.argsort(d, axis=1)[:, :k]
-    dk = np.take_along_axis(d, idx, axis=1)
-    w = 1.0 / (dk + 1e-6)
-    w /= w.sum(1, keepdims=True)
-    return (coords[idx] * w[..., None]).sum(1).astype(np.float32)
+    index = NearestNeighbors(n_neighbors=k).fit(reference)
+    out = np.empty((len(x), 2), np.float32)
+    for start in range(0, len(x), PLACE_BLOCK):
+        dk, idx = index.kneighbors(x[start:start + PLACE_BLOCK])
+        w = 1.0 / (dk + 1e-6)
+        w /= w.sum(1, keepdims=True)
+        out[start:start + PLACE_BLOCK] = (coords[idx] * w[..., None]).sum(1)
+        if progress is not None:
+            progress(min(len(x), start + PLACE_BLOCK), len(x))
+    return out
 
 
 def _pca(x: np.ndarray, pcs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
@@ -145,20 +167,21 @@ def _pca(x: np.ndarray, pcs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, n
         [ratio[i] for i in picks]
 
 
-def fit_projection(x: np.ndarray, params: ProjectionParams) -> Projection:
+def fit_projection(x: np.ndarray, params: ProjectionParams, progress: FitProgress | None = None) -> Projection:
     """Fit a 2-D map of x (N, D) -> `Projection` with coords (N, 2).
 
     Fewer points or dimensions than a method needs fall back gracefully: t-SNE
     perplexity is capped below N, UMAP neighbours below N, and 1-D latents are
-    plotted against zero.
+    plotted against zero. Above FIT_SAMPLE[method] points the method is fitted
+    on a seeded random sample and the rest are placed by their neighbours.
+    progress(done, total, what): items mapped so far (0 while a fit runs, the
+    sample size after it, then up to N as the rest are placed).
     """
     x = np.asarray(x, dtype=np.float32)
     n, d = x.shape
     start = time.perf_counter()
-    if d == 1:
-        x_fit = np.concatenate([x, np.zeros_like(x)], 1)
-    else:
-        x_fit = x
+    say = progress or (lambda done, total, what: None)
+    x_fit = np.concatenate([x, np.zeros_like(x)], 1) if d == 1 else x
     mean = axes = None
     explained: list[float] = []
     if params.method == "pca" or n < 5:
@@ -168,29 +191,50 @@ def fit_projection(x: np.ndarray, params: ProjectionParams) -> Projection:
             mean = mean[:1]
         if params.method != "pca":  # too few points for a neighbour graph
             params = ProjectionParams("pca", pcs=(1, 2), seed=params.seed)
-    elif params.method == "tsne":
-        from sklearn.manifold import TSNE
-
-        perplexity = float(min(params.perplexity, max(1.0, (n - 1) / 3.0)))
-        coords = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=params.seed,
-                      learning_rate="auto").fit_transform(x_fit).astype(np.float32)
-    elif params.method == "umap":
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # umap warns that a seed disables parallelism
-            import umap
-            from sklearn.neighbors import NearestNeighbors
-
-            # Below 4,096 points UMAP finds neighbours through sklearn with a
-            # Python-level metric callback (~30 s for 3,600 points here);
-            # sklearn's own exact search gives the same graph in ~0.1 s. The
-            # price is UMAP.transform, which needs UMAP's own index.
-            k = int(min(params.n_neighbors, n - 1))
-            dists, idx = NearestNeighbors(n_neighbors=k).fit(x_fit).kneighbors(x_fit)
-            coords = umap.UMAP(n_neighbors=k, min_dist=float(params.min_dist), n_components=2,
-                               random_state=params.seed, precomputed_knn=(idx, dists, None)
-                               ).fit_transform(x_fit).astype(np.float32)
+    elif params.method in ("tsne", "umap"):
+        limit = FIT_SAMPLE[params.method]
+        sample = (np.sort(np.random.default_rng(params.seed).choice(n, limit, replace=False))
+                  if n > limit else np.arange(n))
+        say(0, n, f"fitting {params.label()} on {len(sample):,} of {n:,} items")
+        fitted = (_tsne if params.method == "tsne" else _umap)(x_fit[sample], params)
+        say(len(sample), n, f"{params.label()} fitted on {len(sample):,} items")
+        if len(sample) == n:
+            coords = fitted
+        else:
+            rest = np.setdiff1d(np.arange(n), sample)
+            coords = np.empty((n, 2), np.float32)
+            coords[sample] = fitted
+            coords[rest] = place_by_neighbours(
+                x_fit[sample], fitted, x_fit[rest],
+                progress=lambda done, total: say(len(sample) + done, n, f"placing {done:,}/{total:,} items"))
     else:
         raise ValueError(f"unknown projection method {params.method!r}; use umap, tsne or pca")
     return Projection(params, coords, x, mean, axes, time.perf_counter() - start, False, explained)
+
+
+def _tsne(x: np.ndarray, params: ProjectionParams) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    n = len(x)
+    perplexity = float(min(params.perplexity, max(1.0, (n - 1) / 3.0)))
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=params.seed,
+                learning_rate="auto").fit_transform(x).astype(np.float32)
+
+
+def _umap(x: np.ndarray, params: ProjectionParams) -> np.ndarray:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # umap warns that a seed disables parallelism
+        import umap
+        from sklearn.neighbors import NearestNeighbors
+
+        # Below 4,096 points UMAP finds neighbours through sklearn with a
+        # Python-level metric callback (~30 s for 3,600 points here);
+        # sklearn's own exact search gives the same graph in ~0.1 s. The
+        # price is UMAP.transform, which needs UMAP's own index.
+        k = int(min(params.n_neighbors, len(x) - 1))
+        dists, idx = NearestNeighbors(n_neighbors=k).fit(x).kneighbors(x)
+        return umap.UMAP(n_neighbors=k, min_dist=float(params.min_dist), n_components=2,
+                         random_state=params.seed, precomputed_knn=(idx, dists, None)
+                         ).fit_transform(x).astype(np.float32)

@@ -2,52 +2,66 @@
 
 `load_features(corpus, cfg)` decodes every item (`load_audio`), prepares it
 (`prepare_audio`), computes scaled features in batches and stores them under
-`<corpus.root>/.cache/features-<corpus fingerprint>-<cfg.key()>.npz`. The
-fingerprint covers item paths, sizes and mtimes, so editing the corpus or the
-settings gives a new cache file; the same corpus and settings read it back.
+`<corpus.root>/.cache/features-<key>.npy` (the array) and `.json` (which
+corpus rows it holds and what was skipped). The key covers the corpus
+fingerprint (item paths, sizes, mtimes) and the settings, so editing the
+corpus or the settings gives a new cache; the same corpus and settings read
+it back.
+
+Memory stays bounded by one batch: rows go straight into a preallocated
+`.npy` on disk (`store.RowWriter`), and a cached set comes back as a
+copy-on-write memory map, so a caller only pays for the rows it reads
+(`FeatureSet.rows(start, stop)` reads a slice without mapping the file).
 
 Files that cannot be used (`AudioError`: empty, undecodable, NaN, silent...)
 are skipped with one warning giving their count, listed in
 `FeatureSet.skipped`, and remembered in the cache, so a second run neither
-recomputes nor re-decodes them. The cache is a plain `.npz` (no pickle),
-written to a temporary file and renamed, so an interrupted run never leaves a
-half-written cache behind.
+recomputes nor re-decodes them. The array is written to a temporary file and
+renamed, and the `.json` (written last, atomically) is what makes a cache
+valid, so an interrupted run never leaves a half-written cache behind.
+`features.shard` computes the same cache in pieces, one per process.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import warnings
-import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..atomic import atomic_write
+from ..atomic import write_text
 from ..audio import io as audio_io
 from ..data.schema import Corpus, Item
 from .config import FeatureConfig
 from .spectrogram import audio_to_features, prepare_audio
+from .store import RowWriter, open_rows, read_rows
 
 #: Items whose features are computed together (one batched STFT).
 BATCH = 64
 #: Bump when the cached layout or the feature maths change.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
 class FeatureSet:
     """Scaled features of the items of a corpus that loaded.
 
-    x: (N, F, T) float32 scaled features (not normalised), row i for items[i].
+    x: (N, F, T) float32 scaled features (not normalised), row i for items[i];
+      a read-only-on-disk memory map when it came from the cache.
     items: the corpus items that loaded, in corpus order.
     skipped: (path relative to the corpus root, reason) of those that did not.
+    path: the cache file holding x (None for an in-memory set).
     """
 
     x: np.ndarray
     items: list[Item]
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    path: Path | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -57,41 +71,51 @@ class FeatureSet:
         rows = [i for i, it in enumerate(self.items) if it.split == name]
         return FeatureSet(self.x[rows], [self.items[i] for i in rows], [])
 
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) as a new (B, F, T) array, read from disk without a memory map."""
+        if self.path is not None:
+            return read_rows(self.path, start, min(stop, len(self.x)))
+        return np.array(self.x[start:stop], dtype=np.float32)
+
 
 def cache_path(corpus: Corpus, cfg: FeatureConfig, cache_dir: str | Path | None = None) -> Path:
-    """Where `load_features` keeps the features of `corpus` under `cfg`."""
+    """Where `load_features` keeps the features of `corpus` under `cfg` (`.npy`; meta `.json` beside)."""
     folder = Path(cache_dir) if cache_dir is not None else Path(corpus.root) / ".cache"
     key = hashlib.sha1(f"v{CACHE_VERSION}|{corpus.fingerprint()}|{cfg.key()}".encode()).hexdigest()[:16]
-    return folder / f"features-{key}.npz"
+    return folder / f"features-{key}.npy"
 
 
-def _save(path: Path, x: np.ndarray, rows: list[int], paths: list[str],
-          skipped: list[tuple[str, str]]) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, x=x, rows=np.asarray(rows, dtype=np.int64),
-                     paths=np.asarray(paths, dtype=np.str_),
-                     skipped_paths=np.asarray([p for p, _ in skipped], dtype=np.str_),
-                     skipped_reasons=np.asarray([r for _, r in skipped], dtype=np.str_),
-                     version=np.asarray(CACHE_VERSION))
-
-    atomic_write(path, write)
+def temp_path(path: Path, tag: str = "") -> Path:
+    """A temp file beside `path` that `atomic.remove_stale_temps` recognises."""
+    return path.with_name(f".{path.name}.{tag}{os.getpid()}.tmp")
 
 
-def _load(path: Path, corpus: Corpus) -> FeatureSet | None:
-    """The cached FeatureSet, or None if the file is unreadable or stale."""
+def finish_cache(tmp: Path, path: Path, rows: Sequence[int], corpus: Corpus,
+                 skipped: Sequence[tuple[str, str]]) -> None:
+    """Move a finished array `tmp` into place at `path`, then write its `.json` (which makes it valid)."""
+    os.replace(tmp, path)
+    meta = {"version": CACHE_VERSION, "rows": [int(r) for r in rows],
+            "paths": [corpus.items[r].path for r in rows], "skipped": [list(s) for s in skipped]}
+    write_text(path.with_suffix(".json"), json.dumps(meta))
+
+
+def _load(path: Path, corpus: Corpus, cfg: FeatureConfig) -> FeatureSet | None:
+    """The cached FeatureSet, or None if the files are unreadable or stale."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if int(z["version"]) != CACHE_VERSION:
-                return None
-            x, rows, paths = z["x"], z["rows"].tolist(), z["paths"].tolist()
-            skipped = list(zip(z["skipped_paths"].tolist(), z["skipped_reasons"].tolist()))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # a corrupt cache: recompute
+        meta = json.loads(path.with_suffix(".json").read_text())
+        x = open_rows(path)
+    except (OSError, ValueError, EOFError) as exc:  # a corrupt cache: recompute
         warnings.warn(f"{path}: unreadable feature cache ({type(exc).__name__}: {exc}); recomputing")
+        return None
+    if meta.get("version") != CACHE_VERSION:
+        return None
+    rows, paths = meta["rows"], meta["paths"]
+    if x.shape != (len(rows), cfg.n_bins, cfg.n_frames) or x.dtype != np.float32:
         return None
     if any(r >= len(corpus.items) or corpus.items[r].path != p for r, p in zip(rows, paths)):
         return None
-    return FeatureSet(x, [corpus.items[r] for r in rows], skipped)
+    skipped = [(str(p), str(r)) for p, r in meta["skipped"]]
+    return FeatureSet(x, [corpus.items[r] for r in rows], skipped, path)
 
 
 def _warn_skipped(skipped: list[tuple[str, str]], total: int, corpus: Corpus) -> None:
@@ -103,42 +127,80 @@ def _warn_skipped(skipped: list[tuple[str, str]], total: int, corpus: Corpus) ->
                   f"be used ({shown}{more}); see FeatureSet.skipped", stacklevel=3)
 
 
-def compute_features(corpus: Corpus, cfg: FeatureConfig, progress: bool = True
-                     ) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
-    """Features of every usable item, without any cache.
+def iter_features(corpus: Corpus, cfg: FeatureConfig, rows: Sequence[int] | None = None,
+                  skipped: list[tuple[str, str]] | None = None, progress: bool = True,
+                  desc: str | None = None) -> Iterator[tuple[np.ndarray, list[int]]]:
+    """Features of the items at corpus `rows` (default: all), in batches.
 
-    Returns (x (N, F, T) float32, corpus row of each, skipped (path, reason)).
+    Yields (x (B, F, T) float32 scaled features, corpus row of each); items
+    that cannot be used are appended to `skipped` as (path, reason).
     """
     from tqdm.auto import tqdm
 
-    chunks: list[np.ndarray] = []
-    rows: list[int] = []
-    skipped: list[tuple[str, str]] = []
-    batch: list[np.ndarray] = []
-
-    def flush() -> None:
-        if batch:
-            with torch.inference_mode():
-                chunks.append(audio_to_features(np.stack(batch), cfg).numpy())
-            batch.clear()
-
-    bar = tqdm(corpus.items, desc=f"features {corpus.name}", unit="item",
-               disable=not progress, leave=False)
-    for row, item in enumerate(bar):
+    rows = range(len(corpus.items)) if rows is None else rows
+    skipped = [] if skipped is None else skipped
+    audio: list[np.ndarray] = []
+    done: list[int] = []
+    bar = tqdm(rows, desc=desc or f"features {corpus.name}", unit="item", disable=not progress,
+               leave=False, mininterval=2.0)
+    for row in bar:
+        item = corpus.items[row]
         try:
             # Looked up on the module so tests (and callers) can substitute it.
-            audio = audio_io.load_audio(corpus.audio_path(item), cfg.sample_rate)
-            audio = prepare_audio(audio, cfg)
+            clip = audio_io.load_audio(corpus.audio_path(item), cfg.sample_rate)
+            audio.append(prepare_audio(clip, cfg))
         except audio_io.AudioError as exc:
             skipped.append((item.path, exc.reason))
             continue
-        batch.append(audio)
-        rows.append(row)
-        if len(batch) == BATCH:
-            flush()
-    flush()
-    x = np.concatenate(chunks) if chunks else np.zeros((0, cfg.n_bins, cfg.n_frames), np.float32)
-    return x.astype(np.float32, copy=False), rows, skipped
+        done.append(int(row))
+        if len(audio) == BATCH:
+            with torch.inference_mode():
+                yield audio_to_features(np.stack(audio), cfg).numpy().astype(np.float32, copy=False), done
+            audio, done = [], []
+    if audio:
+        with torch.inference_mode():
+            yield audio_to_features(np.stack(audio), cfg).numpy().astype(np.float32, copy=False), done
+
+
+def write_features(corpus: Corpus, cfg: FeatureConfig, path: Path, rows: Sequence[int] | None = None,
+                   progress: bool = True, desc: str | None = None,
+                   on_batch: Callable[[np.ndarray, list[int]], None] | None = None
+                   ) -> tuple[list[int], list[tuple[str, str]]]:
+    """Compute the features of corpus `rows` (default all) into a `.npy` at `path`.
+
+    Returns (corpus row of each array row, skipped (path, reason)). Memory:
+    one batch. `on_batch(x, rows)` sees every batch (e.g. to encode it).
+    """
+    wanted = list(range(len(corpus.items)) if rows is None else rows)
+    writer = RowWriter(path, (cfg.n_bins, cfg.n_frames), len(wanted))
+    done: list[int] = []
+    skipped: list[tuple[str, str]] = []
+    try:
+        for x, batch_rows in iter_features(corpus, cfg, wanted, skipped, progress, desc):
+            writer.write(x)
+            done.extend(batch_rows)
+            if on_batch is not None:
+                on_batch(x, batch_rows)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return done, skipped
+
+
+def compute_features(corpus: Corpus, cfg: FeatureConfig, progress: bool = True
+                     ) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
+    """Features of every usable item in memory, without any cache.
+
+    Returns (x (N, F, T) float32, corpus row of each, skipped (path, reason)).
+    """
+    x = np.empty((len(corpus.items), cfg.n_bins, cfg.n_frames), np.float32)
+    rows: list[int] = []
+    skipped: list[tuple[str, str]] = []
+    for batch, batch_rows in iter_features(corpus, cfg, None, skipped, progress):
+        x[len(rows):len(rows) + len(batch)] = batch
+        rows.extend(batch_rows)
+    return x[:len(rows)], rows, skipped
 
 
 def load_features(corpus: Corpus, cfg: FeatureConfig, cache_dir: str | Path | None = None,
@@ -147,18 +209,23 @@ def load_features(corpus: Corpus, cfg: FeatureConfig, cache_dir: str | Path | No
 
     cache_dir: defaults to `<corpus.root>/.cache`. Never raises for bad audio
     files: they are skipped, counted in one warning and listed in `skipped`.
-    Returns a `FeatureSet` with x (N, F, T) float32.
+    Returns a `FeatureSet` with x (N, F, T) float32 (a memory map of the cache).
     """
     path = cache_path(corpus, cfg, cache_dir)
     if path.is_file():
-        cached = _load(path, corpus)
+        cached = _load(path, corpus, cfg)
         if cached is not None:
             _warn_skipped(cached.skipped, len(corpus.items), corpus)
             return cached
-    x, rows, skipped = compute_features(corpus, cfg, progress=progress)
     try:
-        _save(path, x, rows, [corpus.items[r].path for r in rows], skipped)
-    except OSError as exc:  # e.g. a read-only corpus: features are still usable
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path(path)
+        rows, skipped = write_features(corpus, cfg, tmp, progress=progress)
+        finish_cache(tmp, path, rows, corpus, skipped)
+    except OSError as exc:  # e.g. a read-only corpus: compute in memory, still usable
         warnings.warn(f"could not write feature cache {path}: {exc}")
+        x, rows, skipped = compute_features(corpus, cfg, progress=progress)
+        _warn_skipped(skipped, len(corpus.items), corpus)
+        return FeatureSet(x, [corpus.items[r] for r in rows], skipped)
     _warn_skipped(skipped, len(corpus.items), corpus)
-    return FeatureSet(x, [corpus.items[r] for r in rows], skipped)
+    return FeatureSet(open_rows(path), [corpus.items[r] for r in rows], skipped, path)

@@ -148,7 +148,7 @@ def test_fits_take_one_slot_and_one_thread(world, explorer, monkeypatch):
     lock = threading.Lock()
     real = explorer_mod.fit_projection
 
-    def slow_fit(x, params):
+    def slow_fit(x, params, progress=None):
         if params.method == "pca":
             return real(x, params)
         with lock:

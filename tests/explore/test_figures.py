@@ -37,9 +37,11 @@ def test_map_traces_and_refs():
     names = [t.name for t in fig.data]
     assert names[:3] == ["corpus", "a", "b"] and "c" not in names  # filtered class hidden
     assert {"mixture means", "your sounds", "selected A", "selected B"} <= set(names)
-    refs = [r for t in fig.data if t.customdata is not None for r in t.customdata]
-    assert "c:0" in refs and "c:2" not in refs and "u:0" in refs and "k:t:1" in refs
-    assert all(t.type == "scatter" for t in fig.data)  # SVG, not WebGL
+    rows = list(fig.data[0].customdata)  # corpus points carry their row number (the bridge adds "c:")
+    assert 0 in rows and 2 not in rows
+    refs = [r for t in fig.data[1:] if t.customdata is not None for r in t.customdata]
+    assert "u:0" in refs and "k:t:1" in refs
+    assert all(t.type == "scatter" for t in fig.data)  # small maps: SVG, not WebGL
     pts.visible = np.ones(n, dtype=bool)
     many = latent_map(pts, "pitch")  # 30 numeric classes -> one trace with a colour scale
     assert many.data[0].marker.showscale
@@ -98,3 +100,31 @@ def test_nearby_mean_labels_do_not_share_a_position():
     """Defect 10: "trombone" and "violin" at nearly one spot read as "tromviolin"."""
     pos = label_positions(np.array([[0.0, 0.0], [0.001, 0.0], [5.0, 5.0]]))
     assert pos[0] != pos[1]
+
+
+def test_big_map_is_webgl_with_a_compact_payload(monkeypatch):
+    """Issue 14: an SVG map of 100k points with per-point hover strings was 14 MB and 100k DOM nodes."""
+    import json
+
+    from disentangle.explore import figures
+
+    monkeypatch.setattr(figures, "WEBGL_ABOVE", 50)
+    monkeypatch.setattr(figures, "HOVER_TEXT_MAX", 50)
+    n = 400
+    labels = {"instrument": ["a", "b", "", "c"] * (n // 4), "pitch": [str(21 + i % 88) for i in range(n)]}
+    pts = MapPoints(np.random.default_rng(0).normal(size=(n, 2)), [f"c:{i}" for i in range(n)], labels, [],
+                    np.ones(n, dtype=bool), rows=np.arange(n) + 1000)
+    fig = latent_map(pts, "instrument", selected={"A": (0.0, 0.0)})
+    corpus = fig.data[0]
+    assert corpus.type == "scattergl" and corpus.hovertext is None and corpus.text is None
+    assert sorted(int(r) for r in corpus.customdata) == list(range(1000, 1000 + n))
+    # colours as one-byte indices on a stepped scale that reproduces the palette
+    colours = palette("instrument", ["a", "b", "c"])
+    scale = {round(k * (len(corpus.marker.colorscale) - 1)): c for k, c in corpus.marker.colorscale}
+    for row, index in zip(corpus.customdata[:40], corpus.marker.color[:40]):
+        want = colours.get(labels["instrument"][int(row) - 1000], figures.UNKNOWN_COLOUR)
+        assert scale[int(index)] == want
+    payload = fig.to_json()
+    assert "\"bdata\"" in payload and len(payload) < 10_000 + 25 * n  # typed arrays: ~17 bytes a point
+    assert json.loads(payload)["data"][0]["hovertemplate"].startswith("item %{customdata}")
+    assert latent_map(pts, "pitch").data[0].marker.showscale  # numeric classes: a colour bar

@@ -54,3 +54,22 @@ def test_tsne_places_new_points_by_neighbours_and_keys_differ():
     assert ProjectionParams("pca").key() == ProjectionParams("pca", perplexity=5).key()
     tiny = fit_projection(x[:3], ProjectionParams("umap"))  # too few points: PCA instead
     assert tiny.params.method == "pca"
+
+
+def test_big_maps_fit_a_sample_and_place_the_rest(monkeypatch):
+    """Issue 14: t-SNE did not finish 100k points; above FIT_SAMPLE the rest are placed by neighbours."""
+    from disentangle.explore import projection
+
+    monkeypatch.setattr(projection, "FIT_SAMPLE", {"tsne": 60, "umap": 60})
+    monkeypatch.setattr(projection, "PLACE_BLOCK", 50)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 0.1, (100, 4)), rng.normal(3, 0.1, (100, 4))]).astype(np.float32)
+    seen: list[tuple[int, int]] = []
+    proj = fit_projection(x, ProjectionParams("tsne", perplexity=10), lambda d, t, what: seen.append((d, t)))
+    assert proj.coords.shape == (200, 2) and np.isfinite(proj.coords).all()
+    assert seen[0] == (0, 200) and seen[1] == (60, 200) and seen[-1] == (200, 200)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) >= 4  # it moves
+    # the two clusters stay apart on the map: placed points land with their own cluster
+    a, b = proj.coords[:100].mean(0), proj.coords[100:].mean(0)
+    spread = max(proj.coords[:100].std(0).max(), proj.coords[100:].std(0).max())
+    assert np.linalg.norm(a - b) > 3 * spread
