@@ -64,7 +64,7 @@ def test_augmented_recipe_is_seeded_label_keeping_and_off_for_unnormalised_featu
     from disentangle.features.config import FeatureConfig
     from disentangle.features.spectrogram import Normaliser
 
-    xtr, ytr, xte, yte, classes = _split(synthetic, "instrument")
+    xtr, ytr, _, _, classes = _split(synthetic, "instrument")
     feats = FeatureConfig()
     minmax = Normaliser.fit(torch.randn(4, feats.n_mels, 8), feats)
     cfg = TINY.for_model(SimpleNamespace(features=feats, normaliser=minmax))
