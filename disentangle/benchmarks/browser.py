@@ -73,6 +73,21 @@ def click_plot_point(page, box: dict) -> None:
     page.mouse.up()
 
 
+def table_rows_js(elem_id: str) -> str:
+    """A JS expression: the body rows of the `gr.Dataframe` `#elem_id`, as an array of elements.
+
+    Gradio 6's table is virtualised: its body rows are `div[role=row]` inside a
+    viewport, not `tbody tr` (`tbody` holds only a spacer row), so a
+    `tbody tr` count stays at 0 or 1 whatever the table shows.
+    """
+    return f"[...document.querySelectorAll('#{elem_id} div[role=row]')]"
+
+
+def table_text_js(elem_id: str) -> str:
+    """A JS expression: the text of the table's body rows, one line per row."""
+    return f"{table_rows_js(elem_id)}.map(r => r.innerText.replace(/\\s+/g, ' ')).join('\\n')"
+
+
 def _summary(values: list[float]) -> dict:
     return {"n": len(values), "p50_ms": 1000 * statistics.median(values), "p95_ms": 1000 * _pct(values, 95),
             "max_ms": 1000 * max(values)} if values else {"n": 0}
@@ -94,12 +109,12 @@ def measure(url: str, args: argparse.Namespace) -> dict:
             rng = random.Random(0)
             for n, box in enumerate(rng.sample(boxes, min(len(boxes), args.clicks + 2))):
                 before = page.evaluate("window.__disentangleLastPlay || 0")
-                table = page.evaluate("(document.querySelector('#neighbour_table tbody') || {}).innerText || ''")
+                table = page.evaluate(table_text_js("neighbour_table"))
                 click_plot_point(page, box)
                 audio = _since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}")
                 page.evaluate(f"window.__nbBefore = {json.dumps(table)}")
-                nb = _since_gesture(page, "(() => { const t = document.querySelector('#neighbour_table tbody');"
-                                          " return t && t.innerText && t.innerText !== window.__nbBefore; })()")
+                nb = _since_gesture(page, f"(() => {{ const t = {table_text_js('neighbour_table')};"
+                                          " return t && t !== window.__nbBefore; })()")
                 if n >= 2:  # the first clicks warm caches up
                     out["click_to_audio"].append(audio)
                     out["click_to_neighbours"].append(nb)
