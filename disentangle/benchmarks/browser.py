@@ -142,18 +142,38 @@ def measure(url: str, args: argparse.Namespace) -> dict:
     return {k: (_summary(v) if isinstance(v, list) else v) for k, v in out.items()}
 
 
+def dropdown_options(page, elem_id: str) -> list:
+    """Open the `gr.Dropdown` `#elem_id` and return its option elements.
+
+    Gradio 6.31 lists them as `li[role=option]` (the chosen one prefixed with a
+    check mark), not the older `ul.options li`.
+    """
+    page.click(f"#{elem_id} input")
+    page.wait_for_selector("[role=option]", timeout=15000)
+    return page.query_selector_all("[role=option]")
+
+
+def _option_text(el) -> str:
+    return el.inner_text().replace("\u2713", "").strip()
+
+
+def choose_option(page, elem_id: str, name: str) -> None:
+    """Pick option `name` of the dropdown `#elem_id` as a user does (the tests use it too)."""
+    for el in dropdown_options(page, elem_id):
+        if _option_text(el) == name:
+            el.click()
+            return
+    raise ValueError(f"#{elem_id} has no option {name!r}")
+
+
 def _space_names(page) -> list[str]:
-    page.click("#space_select input")
-    page.wait_for_selector("ul.options li", timeout=10000)
-    names = [li.inner_text().strip() for li in page.query_selector_all("ul.options li")]
+    names = [_option_text(el) for el in dropdown_options(page, "space_select")]
     page.keyboard.press("Escape")
     return names
 
 
 def _switch_space(page, name: str) -> float:
-    page.click("#space_select input")
-    option = page.wait_for_selector(f"ul.options li:text-is({json.dumps(name)})", timeout=10000)
-    option.click()
+    choose_option(page, "space_select", name)
     return _since_gesture(page, f"(() => {{ const gd = document.querySelector('{PLOT}');"
                                 f" return gd && gd.layout && gd.layout.title &&"
                                 f" gd.layout.title.text.includes(' / ' + {json.dumps(name)} + ' ('); }})()")

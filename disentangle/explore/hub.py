@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from disentangle.data.schema import Corpus
 from disentangle.explore.explorer import Explorer, Progress
 from disentangle.explore.projection import ProjectionParams
 from disentangle.models.base import DisentangleModel
@@ -31,7 +32,7 @@ class CorpusSource:
     """
 
     name: str
-    open: Callable[[], object]
+    open: Callable[[], Corpus]
     models: tuple[str, ...]
     note: str = ""
 
@@ -107,7 +108,7 @@ class ExplorerHub:
             corpus = source.open()
             models = {model_key(m, name, self.default_name): self.models[m] for m in source.models}
             cache = self.cache_root / name if self.cache_root else None
-            ex = Explorer(models, corpus, cache_root=cache, gl_iters=self.gl_iters)  # type: ignore[arg-type]
+            ex = Explorer(models, corpus, cache_root=cache, gl_iters=self.gl_iters)
             ex.build(progress, self.params, say=say)
             with self._lock:
                 self._built[name] = ex
