@@ -72,8 +72,9 @@ class ExplorerHub:
 
     @property
     def names(self) -> list[str]:
-        """Corpus names: the default first, then the others in the order added."""
-        return [self.default_name, *[n for n in self._sources if n != self.default_name]]
+        """Corpus names: the default first, then the others in the order added (built or not)."""
+        others = [*self._sources, *[n for n in self._built if n not in self._sources]]
+        return [self.default_name, *[n for n in others if n != self.default_name]]
 
     def add(self, source: CorpusSource) -> None:
         """Offer another corpus (replacing an unbuilt one of the same name)."""
