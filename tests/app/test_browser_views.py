@@ -7,7 +7,7 @@ import urllib.request
 import zipfile
 
 import pytest
-from test_browser import ARGS, CHROMIUM, REPO, serve_app
+from test_browser import ARGS, CHROMIUM, REPO, serve_app, served_app  # noqa: F401  (a fixture)
 
 from disentangle.benchmarks.browser import choose_option, click_plot_point
 
@@ -51,7 +51,7 @@ def _tab(page, name: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_save_load_and_link_give_the_same_view(served_app, tmp_path):
+def test_save_load_and_link_give_the_same_view(served_app, tmp_path):  # noqa: F811
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
