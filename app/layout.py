@@ -63,7 +63,7 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
     (shared read-only by all sessions)."""
     h = Handlers(explorer, default_method)
     bh = BrowseHandlers(h)
-    sh = SessionHandlers(h)
+    sh = SessionHandlers(h, bh.selection_md)
     ch = CorpusHandlers(h)
     hub = h.hub
     explorer = hub.default
@@ -225,7 +225,7 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
         keep_view = {"fn": lambda m, s, sp: h.model_changed(m, s, sp), "inputs": [model, state, space],
                      "outputs": model_outs, "api_name": False}
         view_outs = [stools.msg, corpus, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y,
-                     selection, state]
+                     selection, tools.sel_md, state]
         url_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, state]
 
         loaded = demo.load(sh.open_link, state, view_outs, api_name=False).then(**keep_view).then(

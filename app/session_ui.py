@@ -6,6 +6,7 @@ here return updates for those; the map is then redrawn by the layout's chain.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ from ui_handlers import METHODS, Handlers, export_dir, fresh, safe_name
 
 from disentangle.explore import validate as v
 from disentangle.explore.hub import SEP
+from disentangle.explore.session import Session
 from disentangle.explore.sessionfile import SavedView, check_view, from_query, read_view, to_query
 
 #: Writes the view's query string into the address bar (no reload, no history entry); not
@@ -22,16 +24,18 @@ from disentangle.explore.sessionfile import SavedView, check_view, from_query, r
 URL_JS = "(q) => { if (q && window.__disentangleViewReady) history.replaceState(null, '', q); }"
 READY_JS = "() => { window.__disentangleViewReady = true; }"
 #: What `apply` returns besides the message: corpus, model, space, method and its 5 parameters,
-#: the A/B text and the session.
-N_VIEW_OUTPUTS = 11
+#: the A/B text, the selection summary and the session.
+N_VIEW_OUTPUTS = 12
 
 
 class SessionHandlers:
     """Save / load / link handlers over the app's `Handlers`."""
 
-    def __init__(self, base: Handlers):
+    def __init__(self, base: Handlers, selection_text: Callable[[Session], str] | None = None):
+        """selection_text: the Selection tab's summary of a session (the browsing tools' own words)."""
         self.base = base
         self.hub = base.hub
+        self.selection_text = selection_text or (lambda s: f"**{len(s.selection)} selected**")
 
     def view(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session) -> SavedView:
         session = fresh(session)
@@ -62,7 +66,8 @@ class SessionHandlers:
 
     @user_errors(1 + N_VIEW_OUTPUTS, message_at=0)
     def load(self, path, session):
-        """A session file uploaded -> (message, corpus, model, space, method, 5 parameters, A/B text, session)."""
+        """A session file uploaded -> (message, corpus, model, space, method, 5 parameters, A/B text,
+        selection summary, session)."""
         if not path:
             raise v.UserError("choose a session file (.json) first")
         view = read_view(v.text(path, "session file", 4096))
@@ -105,7 +110,7 @@ class SessionHandlers:
                 gr.update(choices=spaces, value=view.space), gr.update(value=label),
                 gr.update(value=params.n_neighbors), gr.update(value=params.min_dist),
                 gr.update(value=int(params.perplexity)), gr.update(value=params.pcs[0]),
-                gr.update(value=params.pcs[1]), self.base.selection_md(new, view.model), new)
+                gr.update(value=params.pcs[1]), self.base.selection_md(new, view.model), self.selection_text(new), new)
 
 
 @dataclass

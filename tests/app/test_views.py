@@ -41,11 +41,11 @@ def test_save_then_load_restores_the_view(explorer, tmp_path):
         saved = json.load(f)
     assert saved["space"] == "pitch" and saved["a"] == "c:4" and path.endswith("session_tiny_pitch.json")
     out = sh.load(path, Session())
-    msg, _corpus, model, space, method, *_, ab_text, new = out
+    msg, _corpus, model, space, method, *_, ab_text, sel_text, new = out
     assert msg.startswith("Session loaded") and "2 selected" in msg
     assert space["value"] == "pitch" and method["value"] == "PCA" and model["value"] == "tiny"
     assert new.a == Ref.corpus(4) and new.selection == [Ref.corpus(1), Ref.corpus(2)]
-    assert "A:" in ab_text
+    assert "A:" in ab_text and "2 selected" in sel_text
 
 
 def test_bad_session_file_gets_one_message_and_changes_nothing(explorer, tmp_path):
