@@ -232,8 +232,10 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
             **project, api_name=False)
         loaded.then(None, None, None, js=READY_JS, api_name=False)
         loaded.then(h.targets, [model, tw_space], tw_target, api_name=False)
-        stools.upload.upload(sh.load, [stools.upload, state], view_outs, api_name="load_session").then(
-            **keep_view).then(**project, api_name=False)
+        loaded_file = stools.upload.upload(sh.load, [stools.upload, state], view_outs, api_name="load_session")
+        loaded_file.then(**keep_view).then(**project, api_name=False)
+        # Empty the box again, so the next file (or the same one) can be dropped on it.
+        loaded_file.then(lambda: None, None, stools.upload, api_name=False)
         stools.save_btn.click(sh.save, url_in, stools.file, api_name="save_session")
         # The address bar follows the view: a copied URL opens the same map and selection.
         plot.change(sh.query, url_in, stools.url_box, api_name=False, show_progress="hidden").then(
