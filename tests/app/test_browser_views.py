@@ -156,10 +156,11 @@ def test_switch_corpus_and_map_your_folder(served_two, tmp_path):
             page.click("#folder_button")
             page.wait_for_function("/6 sounds encoded/.test(document.querySelector('#folder_msg').innerText)",
                                    timeout=180000)
-            page.wait_for_function(f"document.querySelectorAll('{PLOT} .scatterlayer .point').length >= 6",
-                                   timeout=120000)
-            legend = page.evaluate(f"document.querySelector('{PLOT}').data.map(t => t.name).join('|')")
-            assert "noise" in legend and "sine" in legend  # labelled by sub-folder
+            # The message comes before the new map: wait for the map of the folder, labelled by sub-folder.
+            page.wait_for_function(f"(() => {{ const gd = document.querySelector('{PLOT}');"
+                                   " const names = (gd && gd.data || []).map(t => t.name);"
+                                   " return names.includes('noise') && names.includes('sine'); })()",
+                                   timeout=180000)
             points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
             click_plot_point(page, points[0].bounding_box())
             page.wait_for_function("/A:\\s*\\S*(sine|noise)_\\d/.test(document.body.innerText)", timeout=60000)
