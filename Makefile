@@ -51,7 +51,8 @@ ARGS ?=
 run: $(STAMP) $(DATA)/metadata.csv
 	$(BIN)/python app/main.py --data $(DATA) $(ARGS)
 
-# The phrase-level models (three-factor + re-entry, J-DSAE) on the 4 s phrases.
+# The same app, starting on the 4 s phrases (three-factor + re-entry, J-DSAE); `make run`
+# reaches them too, through the corpus menu.
 run-phrases: $(STAMP) data/phrases/metadata.csv
 	$(BIN)/python app/main.py --data data/phrases $(ARGS)
 

@@ -16,6 +16,7 @@ from ui_handlers import Handlers, audio_out, fresh, safe_name, user_errors
 
 from disentangle.explore import export
 from disentangle.explore.describe import item_labels, ref_name
+from disentangle.explore.explorer import Explorer
 from disentangle.explore.mapview import ref_marks
 from disentangle.explore.neighbours import ALL_SPACES
 from disentangle.explore.refs import Ref, parse_click
@@ -33,16 +34,15 @@ class BrowseHandlers:
 
     def __init__(self, base: Handlers):
         self.base = base
-        self.ex = base.ex
 
     def _marks_json(self, model, space, params, refs: list[Ref], session: Session) -> str:
-        marks = ref_marks(self.ex, model, space, params, refs, session)
+        marks = ref_marks(self.base.ex_of(model), model, space, params, refs, session)
         return json.dumps({"x": marks.xy[:, 0].tolist(), "y": marks.xy[:, 1].tolist(),
                            "refs": marks.refs, "names": marks.names})
 
-    def _row(self, ref: Ref) -> tuple[str, str]:
-        item = self.ex.corpus.items[ref.index]
-        return ref_name(self.ex, ref), item_labels(item, self.ex.labels)
+    def _row(self, ex: Explorer, ref: Ref) -> tuple[str, str]:
+        item = ex.corpus.items[ref.index]
+        return ref_name(ex, ref), item_labels(item, ex.labels)
 
     # --- neighbours ----------------------------------------------------------
     @user_errors(3)
@@ -52,9 +52,10 @@ class BrowseHandlers:
         if session.a is None:
             return [], self._marks_json(model, space, None, [], session), session
         target = space if which in (None, "", "map space") else which
-        found = self.ex.neighbours(model).nearest(session.a, target, int(k), session)
+        ex = self.base.ex_of(model)
+        found = ex.neighbours(model).nearest(session.a, target, int(k), session)
         session.neighbours = [n.ref for n in found]
-        rows = [[n.rank, *self._row(n.ref), round(n.distance, 4)] for n in found]
+        rows = [[n.rank, *self._row(ex, n.ref), round(n.distance, 4)] for n in found]
         params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         return rows, self._marks_json(model, space, params, session.neighbours, session), session
 
@@ -83,10 +84,11 @@ class BrowseHandlers:
     def search(self, query, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
         """(hits table, marks JSON, summary, session)."""
         session = fresh(session)
-        hits = self.ex.search(str(query or ""))
+        ex = self.base.ex_of(model)
+        hits = ex.search(str(query or ""))
         session.hits = hits
         params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
-        rows = [[n + 1, *self._row(r)] for n, r in enumerate(hits[:200])]
+        rows = [[n + 1, *self._row(ex, r)] for n, r in enumerate(hits[:200])]
         more = " (the first 200 listed)" if len(hits) > 200 else ""
         summary = f"{len(hits)} items match **{query}**{more}; pick one to select it." if hits else \
             f"nothing matches **{query}**"
@@ -105,13 +107,14 @@ class BrowseHandlers:
         """Box or lasso on the map -> the session's selection: (summary, session)."""
         session = fresh(session)
         text = str(value or "").split("|", 1)[0]
+        n_items = len(self.base.ex_of_session(session).corpus.items)
         refs = []
         for part in filter(None, text.split(",")):
             try:
                 ref = parse_click(part)
             except ValueError:
                 continue
-            if ref is not None and ref.kind == "corpus" and ref.index < len(self.ex.corpus.items):
+            if ref is not None and ref.kind == "corpus" and ref.index < n_items:
                 refs.append(ref)
         session.selection = refs[:5000]
         return self.selection_md(session), session
@@ -120,7 +123,8 @@ class BrowseHandlers:
         refs = session.selection
         if not refs:
             return "Nothing selected: choose *Box select* or *Lasso select* in the map's tool bar and drag."
-        names = ", ".join(ref_name(self.ex, r) for r in refs[:8])
+        ex = self.base.ex_of_session(session)
+        names = ", ".join(ref_name(ex, r) for r in refs[:8])
         return f"**{len(refs)} selected:** {names}{' ...' if len(refs) > 8 else ''}"
 
     @user_errors(1)
@@ -129,7 +133,7 @@ class BrowseHandlers:
         session = fresh(session)
         if not session.selection:
             raise ValueError("select points with box or lasso first")
-        entry = self.ex.entry(model)
+        entry = self.base.ex_of(model).entry(model)
         gap = np.zeros(int(0.12 * entry.interface.sample_rate), np.float32)
         parts: list[np.ndarray] = []
         for ref in session.selection[:MAX_PLAYED]:
@@ -152,10 +156,11 @@ class BrowseHandlers:
         if not session.selection:
             raise ValueError("select points with box or lasso first")
         folder = Path(tempfile.mkdtemp(prefix="disentangle-selection-"))
-        stem = f"selection_{len(session.selection)}_items_{safe_name(self.ex.corpus.name)}"
+        ex = self.base.ex_of_session(session)
+        stem = f"selection_{len(session.selection)}_items_{safe_name(ex.corpus.name)}"
         if kind == "zip":
-            return str(export.selection_zip(self.ex, session.selection, folder / f"{stem}.zip"))
-        return str(export.selection_csv(self.ex, session.selection, folder / f"{stem}.csv"))
+            return str(export.selection_zip(ex, session.selection, folder / f"{stem}.zip"))
+        return str(export.selection_csv(ex, session.selection, folder / f"{stem}.csv"))
 
     @user_errors(1)
     def export_latents(self, model, scope, kind, session):
@@ -167,11 +172,12 @@ class BrowseHandlers:
                 raise ValueError("select points with box or lasso first (or export the whole corpus)")
             refs = session.selection
         folder = Path(tempfile.mkdtemp(prefix="disentangle-latents-"))
-        what = f"selection_{len(refs)}" if refs is not None else safe_name(self.ex.corpus.name)
+        ex = self.base.ex_of(model)
+        what = f"selection_{len(refs)}" if refs is not None else safe_name(ex.corpus.name)
         stem = f"latents_{safe_name(model)}_{what}"
         if kind == "npz":
-            return str(export.latents_npz(self.ex, model, folder / f"{stem}.npz", refs))
-        return str(export.latents_csv(self.ex, model, folder / f"{stem}.csv", refs))
+            return str(export.latents_npz(ex, model, folder / f"{stem}.npz", refs))
+        return str(export.latents_csv(ex, model, folder / f"{stem}.csv", refs))
 
 
 def neighbour_choices(spaces: list[str]) -> list[str]:

@@ -36,9 +36,10 @@ class BrowseTools:
     sel_zip: gr.Button
     sel_file: gr.File
 
-    def wire(self, bh: BrowseHandlers, map_in: list, state, slot, autoplay, point_outs: list, selection_md) -> None:
+    def wire(self, bh: BrowseHandlers, map_in: list, state, slot, autoplay, point_outs: list, selection_md):
         """Connect the tools. map_in: model, space and the projection controls;
-        point_outs: what a click on the map fills (players, spectrograms, A/B, state)."""
+        point_outs: what a click on the map fills (players, spectrograms, A/B, state).
+        Returns the box/lasso selection's event (the layout chains the page URL to it)."""
         model = map_in[0]
         nb = {"fn": bh.neighbours, "inputs": [model, map_in[1], self.which, self.k, *map_in[2:], state],
                   "outputs": [self.nb_table, self.nb_json, state], "api_name": False, "show_progress": "hidden"}
@@ -55,12 +56,13 @@ class BrowseTools:
         for trigger in (self.query.submit, self.search_btn.click):
             trigger(**search).then(None, self.hits_json, None, js=mark_js("search hits"), api_name=False)
         self.hits_table.select(bh.pick_hit, [model, slot, autoplay, state], point_outs, api_name=False)
-        self.selection_box.change(bh.selected, [self.selection_box, state], [self.sel_md, state],
-                                  api_name="select_points", show_progress="hidden")
+        selected = self.selection_box.change(bh.selected, [self.selection_box, state], [self.sel_md, state],
+                                             api_name="select_points", show_progress="hidden")
         self.play_sel.click(bh.play_selection, [model, state], self.sel_audio, api_name="play_selection")
         self.clear_sel.click(bh.clear_selection, state, [self.sel_md, state], api_name=False)
         self.sel_csv.click(lambda s: bh.export_selection("csv", s), state, self.sel_file, api_name=False)
         self.sel_zip.click(lambda s: bh.export_selection("zip", s), state, self.sel_file, api_name=False)
+        return selected
 
 
 def browse_tools(which_choices: list[str]) -> BrowseTools:

@@ -9,11 +9,13 @@ from pathlib import Path
 import gradio as gr
 from browse_handlers import BrowseHandlers, neighbour_choices
 from browse_ui import browse_tools, export_latents_tools
+from corpus_ui import CorpusHandlers, folder_tools, header_md
+from session_ui import READY_JS, URL_JS, SessionHandlers, session_tools
 from ui_handlers import ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_UNITS, Handlers, first_or_none, raw_inputs
 
 from disentangle.explore import validate as v
-from disentangle.explore.describe import corpus_summary
 from disentangle.explore.explorer import Explorer
+from disentangle.explore.hub import ExplorerHub
 from disentangle.explore.session import Session
 from disentangle.explore.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, MAX_UPLOAD_SECONDS
 
@@ -55,10 +57,16 @@ def _strip_outputs(prefix: str):
     return figure, step, all_audio, step_audio, info
 
 
-def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: float = SESSION_TTL_S) -> gr.Blocks:
-    """The explorer UI over a built `Explorer` (shared read-only by all sessions)."""
+def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
+               session_ttl_s: float = SESSION_TTL_S) -> gr.Blocks:
+    """The explorer UI over a built `Explorer`, or a hub of corpora whose default one is built
+    (shared read-only by all sessions)."""
     h = Handlers(explorer, default_method)
     bh = BrowseHandlers(h)
+    sh = SessionHandlers(h, bh.selection_md)
+    ch = CorpusHandlers(h)
+    hub = h.hub
+    explorer = hub.default
     models = explorer.model_names
     model0 = models[0]
     spaces0 = explorer.space_names(model0)
@@ -74,13 +82,14 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
             if holder is not None and request is not None and request.session_hash:
                 holder.delete_state(request.session_hash)
         demo.unload(forget)
-        gr.Markdown(f"# disentangle explorer\n{corpus_summary(explorer)}, {len(models)} model(s). Click a point "
-                    "to hear the model's rendering; pick A and B to interpolate and swap; the tabs below the "
-                    "map do the rest. Keys: **r** replay, **s** swap A and B, **n**/**p** next/previous neighbour.")
+        header = gr.Markdown(header_md(explorer, len(models)))
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
-                    model = gr.Dropdown(models, value=model0, label="model")
+                    corpus = gr.Dropdown([(hub.describe(n), n) for n in hub.names], value=hub.default_name,
+                                         label="corpus", elem_id="corpus_select")
+                    model = gr.Dropdown(hub.model_choices(hub.default_name), value=model0, label="model",
+                                        elem_id="model_select")
                     space = gr.Dropdown(spaces0, value=spaces0[0], label="latent space", elem_id="space_select")
                     colour = gr.Dropdown(labels, value=first_or_none(labels), label="colour by")
                 with gr.Row():
@@ -183,6 +192,10 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
                     up_slot = gr.Radio(["A", "B", "neither"], value="A", label="use it as")
                     up_btn = gr.Button("Encode and place on the map", variant="primary")
                     up_msg = gr.Markdown()
+            with gr.Tab("Your folder", elem_id="folder_tab"):
+                folder = folder_tools()
+            with gr.Tab("Session", elem_id="session_tab"):
+                stools = session_tools()
             with gr.Tab("How disentangled"):
                 probe = gr.Plot(label="probe F1")
                 report = gr.Markdown()
@@ -206,10 +219,30 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
         project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption], show_progress="minimal",
                        show_progress_on=[caption], **maps)
         model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report, show_comp,
-                      colour]
+                      colour, filter_label, filter_values]
+        # A loaded session, a link or a corpus switch sets the model (and space) by program:
+        # the space pickers follow, keeping the view's space.
+        keep_view = {"fn": lambda m, s, sp: h.model_changed(m, s, sp), "inputs": [model, state, space],
+                     "outputs": model_outs, "api_name": False}
+        view_outs = [stools.msg, corpus, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y,
+                     selection, tools.sel_md, state]
+        url_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, state]
 
-        demo.load(h.model_changed, [model, state], model_outs, api_name=False).then(
-            **project, api_name=False).then(h.targets, [model, tw_space], tw_target, api_name=False)
+        loaded = demo.load(sh.open_link, state, view_outs, api_name=False).then(**keep_view).then(
+            **project, api_name=False)
+        loaded.then(None, None, None, js=READY_JS, api_name=False)
+        loaded.then(h.targets, [model, tw_space], tw_target, api_name=False)
+        loaded_file = stools.upload.upload(sh.load, [stools.upload, state], view_outs, api_name="load_session")
+        loaded_file.then(**keep_view).then(**project, api_name=False)
+        # Empty the box again, so the next file (or the same one) can be dropped on it.
+        loaded_file.then(lambda: None, None, stools.upload, api_name=False)
+        stools.save_btn.click(sh.save, url_in, stools.file, api_name="save_session")
+        # The address bar follows the view: a copied URL opens the same map and selection.
+        plot.change(sh.query, url_in, stools.url_box, api_name=False, show_progress="hidden").then(
+            None, stools.url_box, None, js=URL_JS, api_name=False)
+        corpus.input(ch.switch, [corpus, state], [model, header, stools.msg, state], api_name="switch_corpus",
+                     **maps).then(**keep_view).then(**project, api_name=False)
+        folder.wire(ch, model, [corpus, model, header, state], keep_view, project)
         update_btn.click(**project, api_name="project")
 
         def method_params(m):  # show only the chosen method's parameters
@@ -218,7 +251,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
                     gr.update(visible=key == "tsne"), gr.update(visible=key == "pca"), gr.update(visible=key == "pca"))
         method.change(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], api_name=False)
         demo.load(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], api_name=False)
-        model.change(h.model_changed, [model, state], model_outs, api_name=False).then(
+        model.input(h.model_changed, [model, state], model_outs, api_name=False).then(
             **project, api_name=False)
         for comp in (method, colour, filter_values, show_comp, only_sel):
             comp.input(**project, api_name=False)
@@ -234,7 +267,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
                    gr_steps, up_name, up_slot, wav_name)
         for comp in (pc_x, pc_y):
             comp.submit(**project, api_name=False)
-        filter_label.input(h.filter_changed, filter_label, filter_values, api_name=False).then(
+        filter_label.input(h.filter_changed, [filter_label, model], filter_values, api_name=False).then(
             **project, api_name=False)
 
         click_box.change(h.render_point, [model, click_box, slot, autoplay, state],
@@ -244,7 +277,7 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
             **project, api_name=False)
 
         def dims(model_name, space_name):
-            size = explorer.entry(model_name).model.space(space_name).size
+            size = h.ex_of(model_name).entry(model_name).model.space(space_name).size
             return max(size - 1, 0)
         sw_space.change(lambda m, s: gr.update(maximum=dims(m, s), value=0), [model, sw_space], sw_dim,
                         api_name=False)
@@ -276,10 +309,12 @@ def build_demo(explorer: Explorer, default_method: str = "umap", session_ttl_s: 
 
         map_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y]
         point_outs = [play, original, recon, spec, selection, state]
-        tools.wire(bh, map_in, state, slot, autoplay, point_outs, selection)
+        tools.wire(bh, map_in, state, slot, autoplay, point_outs, selection).then(
+            sh.query, url_in, stools.url_box, api_name=False, show_progress="hidden").then(
+            None, stools.url_box, None, js=URL_JS, api_name=False)
         latents_tools.wire(bh, model, state)
         space.change(lambda s: gr.update(value="map space"), space, tools.which, api_name=False)
-        model.change(lambda m: gr.update(choices=neighbour_choices(explorer.space_names(m)), value="map space"),
+        model.change(lambda m: gr.update(choices=neighbour_choices(h.ex_of(m).space_names(m)), value="map space"),
                      model, tools.which, api_name=False)
     return demo
 

@@ -2,10 +2,12 @@
 
     python app/main.py [--checkpoint NAME_OR_PATH ...] [--data DIR] [--host H] [--port P]
 
-Opens the shipped checkpoints (`checkpoints/*.pt`) trained on the corpus it
-shows -- the default `data/notes` (rendered on first use) or `--data
-data/phrases` for the phrase-level models -- through the common model
-interface, builds what is missing (features, latents, maps; cached under
+Opens every shipped checkpoint (`checkpoints/*.pt`): the ones trained on the
+corpus it opens with -- the default `data/notes` (rendered on first use), or
+`--data data/phrases` (`make run-phrases`) -- at once, and the others on
+their own corpus when the user switches to it in the page (built then, once);
+a folder of the user's sounds becomes a corpus too. Through the common model
+interface it builds what is missing (features, latents, maps; cached under
 `<corpus>/.cache/`) and serves the explorer: click a point to hear it,
 sweep, interpolate, swap, sample, place your own sound, see how disentangled
 each space is, export.
@@ -32,9 +34,10 @@ from ui_handlers import METHODS
 
 from disentangle.checkpoint import CheckpointError
 from disentangle.data.kind import corpus_kind
-from disentangle.explore.corpora import open_data
+from disentangle.explore.corpora import BUILTIN, open_data
 from disentangle.explore.corpus_match import matching_models
 from disentangle.explore.explorer import Explorer
+from disentangle.explore.hub import CorpusSource, ExplorerHub
 from disentangle.explore.projection import ProjectionParams
 from disentangle.paths import data_root
 
@@ -66,6 +69,30 @@ def load_models(specs: list[str] | None) -> dict:
     if not models:
         raise SystemExit("none of the checkpoints could be loaded (see the messages above)")
     return models
+
+
+def other_corpora(models: dict, opened: Path, build: bool, named: bool) -> list[CorpusSource]:
+    """The built-in corpora besides the one opened (notes, phrases), each with the models that suit it.
+
+    Offered when the folder holds a corpus (or `build` renders it); built on
+    the first switch to it, so startup does not wait for them.
+    """
+    out = []
+    for kind in BUILTIN:
+        folder = data_root() / kind
+        try:
+            if folder.resolve() == opened.resolve():
+                continue
+        except OSError:
+            continue
+        if not (folder / "metadata.csv").is_file() and not build:
+            continue
+        try:
+            suit = models if named else matching_models(models, kind, say=lambda m: None)
+        except SystemExit:  # no model for this kind
+            continue
+        out.append(CorpusSource(kind, lambda folder=folder: open_data(folder, build=build), tuple(suit)))
+    return out
 
 
 def console_progress(fraction: float, text: str) -> None:
@@ -116,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     try:
         corpus = open_data(args.data, build=args.build, say=lambda m: print(m, flush=True))
-        models = load_models(args.checkpoint)
+        all_models = load_models(args.checkpoint)
+        models = all_models
         if not args.checkpoint:  # named checkpoints always open
             models = matching_models(models, corpus_kind(corpus), say=lambda m: print(m, flush=True))
         params = ProjectionParams(args.projection)
@@ -124,7 +152,11 @@ def main(argv: list[str] | None = None) -> None:
             console_progress, params, say=lambda m: print(m, file=sys.stderr, flush=True))
     except (OSError, ValueError, CheckpointError) as exc:  # bad paths and files: one line, no traceback
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    demo = build_demo(explorer, args.projection, session_ttl_s=args.session_ttl)
+    hub = ExplorerHub(all_models, explorer, cache_root=args.cache, gl_iters=args.gl_iters, params=params)
+    for source in other_corpora(all_models, Path(args.data), args.build, named=bool(args.checkpoint)):
+        if source.name not in hub.names:
+            hub.add(source)
+    demo = build_demo(hub, args.projection, session_ttl_s=args.session_ttl)
     demo.queue(default_concurrency_limit=args.concurrency)
     stop = threading.Event()
     if not args.no_precompute:

@@ -23,6 +23,7 @@ from disentangle.explore import validate as v
 from disentangle.explore.describe import probe_source, ref_name, selection_md, value_text
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
+from disentangle.explore.hub import ExplorerHub
 from disentangle.explore.mapview import MapOptions, map_figure
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
@@ -49,9 +50,22 @@ def fresh(session: Session | None) -> Session:
 class Handlers:
     """The app's handlers, bound to one shared `Explorer`."""
 
-    def __init__(self, explorer: Explorer, default_method: str = "umap"):
-        self.ex = explorer
+    def __init__(self, explorer: Explorer | ExplorerHub, default_method: str = "umap"):
+        self.hub = explorer if isinstance(explorer, ExplorerHub) else ExplorerHub.single(explorer)
         self.default_method = default_method
+
+    @property
+    def ex(self) -> Explorer:
+        """The explorer of the corpus the app opened with."""
+        return self.hub.default
+
+    def ex_of(self, model) -> Explorer:
+        """The explorer serving model key `model` (its corpus must be open)."""
+        return self.hub.explorer_of(model)
+
+    def ex_of_session(self, session: Session) -> Explorer:
+        """The explorer of the corpus the session's references point into."""
+        return self.hub.explorer_of_corpus(session.corpus)
 
     # --- helpers -----------------------------------------------------------
     @staticmethod
@@ -61,20 +75,20 @@ class Handlers:
 
     # --- argument checks (every endpoint argument goes through one) -------------
     def model(self, model) -> str:
-        return v.choice(model, "model", self.ex.model_names)
+        return v.choice(model, "model", self.hub.model_keys())
 
     def space(self, model: str, space) -> str:
-        return v.choice(space, "latent space", self.ex.space_names(model))
+        return v.choice(space, "latent space", self.ex_of(model).space_names(model))
 
     def dim(self, model: str, space: str, dim, name: str = "dimension") -> int:
-        size = self.ex.entry(model).model.space(space).size
+        size = self.ex_of(model).entry(model).model.space(space).size
         return v.integer(dim, f"{name} of {space}", v.Range(0, size - 1))
 
     def _name(self, ref, session: Session, model: str) -> str:
-        return ref_name(self.ex, ref, session, model)
+        return ref_name(self.ex_of(model), ref, session, model)
 
     def selection_md(self, session: Session, model: str | None = None) -> str:
-        return selection_md(self.ex, session, model)
+        return selection_md(self.ex_of(model) if model else self.ex_of_session(session), session, model)
 
     def _strip_outputs(self, model: str, r: actions.Rendering, session: Session, panel: str, label: str):
         """(strip figure, step picker, all-steps audio, step audio, info, session).
@@ -87,14 +101,17 @@ class Handlers:
             session.remember(f"{label} {cap}", Clip(r.sample_rate, clip))
         session.remember(f"{label} (all steps)", Clip(r.sample_rate, r.joined()))
         session.set_steps(panel, {cap: Clip(r.sample_rate, c) for cap, c in zip(r.captions, r.clips)})
-        fig = strip_figure(r.features, r.captions, self.ex.entry(model).interface.cfg, r.columns)
+        fig = strip_figure(r.features, r.captions, self.ex_of(model).entry(model).interface.cfg, r.columns)
         return (fig, gr.update(choices=r.captions, value=None), audio_out(Clip(r.sample_rate, r.joined())),
                 None, r.info, session)
 
     # --- model / map ------------------------------------------------------
-    def model_changed(self, model: str, session: Session):
-        """New choices for every space picker, the Sample tab and the probe heatmap."""
-        entry = self.ex.entry(model)
+    def model_changed(self, model: str, session: Session, keep_space: str | None = None):
+        """New choices for every space picker, the Sample tab, the probe heatmap and the label pickers
+        (the corpus may have changed with the model). keep_space: shown if the model has it
+        (a loaded session or a link), else the first space."""
+        ex = self.ex_of(model)
+        entry = ex.entry(model)
         spaces = entry.space_names
         pickers = []
         for i in range(MAX_SPACES):
@@ -106,20 +123,22 @@ class Handlers:
                 pickers.append(gr.update(visible=True, label=f"{spaces[i]} ({info})", choices=choices, value=ANY))
             else:
                 pickers.append(gr.update(visible=False, choices=[ANY], value=ANY))
-        first = spaces[0]
+        first = keep_space if keep_space in spaces else spaces[0]
         upd = lambda: gr.update(choices=spaces, value=first)
         has_means = any(len(entry.components(s).labels) for s in spaces)
+        colour = self.space_colour(model, first, first_or_none(ex.labels))
         return (upd(), upd(), gr.update(choices=[ALL_SPACES] + spaces, value=ALL_SPACES), upd(), upd(), upd(),
                 *pickers, probe_heatmap(entry.model.report.get("probe_f1"), probe_source(entry.model)),
-                self.report_md(model), gr.update(visible=has_means), self.space_colour(model, first, None))
+                self.report_md(model), gr.update(visible=has_means), {**colour, "choices": ex.labels},
+                gr.update(choices=["", *ex.labels], value=""), gr.update(choices=[], value=[]))
 
     def space_colour(self, model: str, space: str, current: str | None):
         """Colour by the space's own label (pitch for a pitch space) when the corpus has it."""
-        label = self.ex.entry(model).model.space(space).label
-        return gr.update(value=label) if label in self.ex.labels else gr.update(value=current)
+        label = self.ex_of(model).entry(model).model.space(space).label
+        return gr.update(value=label) if label in self.ex_of(model).labels else gr.update(value=current)
 
     def report_md(self, model: str) -> str:
-        entry = self.ex.entry(model)
+        entry = self.ex_of(model).entry(model)
         report = entry.model.report
         spaces = ", ".join(f"{s.name} ({s.size}-d, {s.scope}{', ' + s.label if s.label else ''})"
                            for s in entry.model.spaces)
@@ -134,12 +153,12 @@ class Handlers:
 
     def space_changed(self, model: str, space: str):
         """The dimension sliders follow the size of the chosen space."""
-        size = self.ex.entry(model).model.space(space).size
+        size = self.ex_of(model).entry(model).model.space(space).size
         return (gr.update(maximum=max(size - 1, 0), value=0), gr.update(maximum=max(size - 1, 0), value=0),
                 gr.update(maximum=max(size - 1, 0), value=min(1, size - 1)))
 
-    def filter_changed(self, label: str | None):
-        choices = self.ex.classes(label) if label else []
+    def filter_changed(self, label: str | None, model: str | None = None):
+        choices = (self.ex_of(model) if model else self.ex).classes(label) if label else []
         return gr.update(choices=choices, value=[])
 
     @user_errors(2, message_at=1)
@@ -150,19 +169,19 @@ class Handlers:
         model = self.model(model)
         space = self.space(model, space)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
-        colour_by = v.choice(colour_by, "colour by", ["", *self.ex.labels]) if colour_by else None
-        filter_label = v.choice(filter_label, "filter by", ["", *self.ex.labels]) if filter_label else None
+        colour_by = v.choice(colour_by, "colour by", ["", *self.ex_of(model).labels]) if colour_by else None
+        filter_label = v.choice(filter_label, "filter by", ["", *self.ex_of(model).labels]) if filter_label else None
         if not isinstance(filter_values, (list, tuple, type(None))) or len(filter_values or []) > 1000:
             raise v.UserError("show only must be a list of values")
         values = [v.text(x, "show only") for x in filter_values or []]
         style = MapStyle(v.number(point_size, "point size", v.POINT_SIZE), v.number(opacity, "opacity", v.OPACITY))
-        if not self.ex.has_projection(model, space, params):
-            progress(0.1, desc=f"fitting {params.label()} on {len(self.ex.entry(model).rows)} points "
+        if not self.ex_of(model).has_projection(model, space, params):
+            progress(0.1, desc=f"fitting {params.label()} on {len(self.ex_of(model).entry(model).rows)} points "
                                "(once; cached on disk)")
         opts = MapOptions(colour_by, filter_label, values, v.flag(show_components, "mark mixture means"), style,
                           only=[r.index for r in session.selection]
                           if v.flag(only_selection, "show only the selection") and session.selection else None)
-        return map_figure(self.ex, model, space, params, opts, session)
+        return map_figure(self.ex_of(model), model, space, params, opts, session)
 
     # --- click to hear -------------------------------------------------------
     @user_errors(6, message_at=4)
@@ -175,7 +194,7 @@ class Handlers:
         ref = parse_click(v.text(click, "point reference"))
         if ref is None:
             raise ValueError("click a point on the map first")
-        r = actions.render_point(self.ex, model, ref, session)
+        r = actions.render_point(self.ex_of(model), model, ref, session)
         session.select(ref, slot)
         recon = Clip(r.sample_rate, r.clips[0])
         original = None if r.original is None else Clip(r.sample_rate, r.original)
@@ -205,7 +224,7 @@ class Handlers:
         space = self.space(model, space)
         unit = v.choice(unit, "values are", SWEEP_UNITS)
         dim = self.dim(model, space, dim)
-        r = actions.sweep(self.ex, model, session, session.a, space, dim,
+        r = actions.sweep(self.ex_of(model), model, session, session.a, space, dim,
                           v.number(lo, "from", v.SWEEP_VALUE), v.number(hi, "to", v.SWEEP_VALUE),
                           v.integer(steps, "steps", v.STEPS), "std" if unit.startswith("prior") else "value")
         return self._strip_outputs(model, r, session, "sweep",
@@ -216,7 +235,7 @@ class Handlers:
         session = fresh(session)
         model = self.model(model)
         space = None if space in (None, "", ALL_SPACES) else self.space(model, space)
-        r = actions.interpolate(self.ex, model, session, space, v.number(lo, "alpha from", v.ALPHA),
+        r = actions.interpolate(self.ex_of(model), model, session, space, v.number(lo, "alpha from", v.ALPHA),
                                 v.number(hi, "alpha to", v.ALPHA), v.integer(steps, "steps", v.STEPS))
         a, b = self._name(session.a, session, model), self._name(session.b, session, model)
         return self._strip_outputs(model, r, session, "interpolate", f"interpolation of {a} to {b}")
@@ -226,12 +245,12 @@ class Handlers:
         session = fresh(session)
         model = self.model(model)
         space = self.space(model, space)
-        r = actions.swap(self.ex, model, session, space)
+        r = actions.swap(self.ex_of(model), model, session, space)
         a, b = self._name(session.a, session, model), self._name(session.b, session, model)
         return self._strip_outputs(model, r, session, "swap", f"swap {space} of {a} and {b}")
 
     def targets(self, model, space):
-        names = list(actions.class_targets(self.ex, model, space))
+        names = list(actions.class_targets(self.ex_of(model), model, space))
         return gr.update(choices=names, value=names[0] if names else None)
 
     @user_errors(6, message_at=4)
@@ -243,7 +262,7 @@ class Handlers:
             raise ValueError(f"{space} has no mixture means or class averages to move toward")
         target = v.text(target, "target")
         alpha = v.number(alpha, "alpha", v.TOWARD_ALPHA)
-        r = actions.toward(self.ex, model, session, space, target, alpha)
+        r = actions.toward(self.ex_of(model), model, session, space, target, alpha)
         return self._strip_outputs(model, r, session, "toward",
                                    f"{self._name(session.a, session, model)} {space} toward {target}")
 
@@ -252,8 +271,8 @@ class Handlers:
         session = fresh(session)
         model = self.model(model)
         components: dict[str, int | None] = {}
-        for space, pick in zip(self.ex.space_names(model), pickers):
-            n_comps = len(self.ex.entry(model).components(space).labels)
+        for space, pick in zip(self.ex_of(model).space_names(model), pickers):
+            n_comps = len(self.ex_of(model).entry(model).components(space).labels)
             if pick in (None, "", ANY):
                 components[space] = None
             elif n_comps == 0:
@@ -263,7 +282,7 @@ class Handlers:
         w = v.number(w, "spread w", v.SPREAD)
         n = v.integer(n, "samples", v.SAMPLES)
         seed = v.integer(seed, "seed", v.SEED)
-        r = actions.sample(self.ex, model, components, w, n, seed)
+        r = actions.sample(self.ex_of(model), model, components, w, n, seed)
         return self._strip_outputs(model, r, session, "sample", r.info.split(",")[0])
 
     @user_errors(6, message_at=4)
@@ -274,7 +293,7 @@ class Handlers:
         dims = (self.dim(model, space, dim_x, "dimension across"), self.dim(model, space, dim_y, "dimension down"))
         if dims[0] == dims[1]:
             raise ValueError("choose two different dimensions for the grid")
-        r = actions.grid(self.ex, model, session, space, dims, v.number(lo, "from", v.SWEEP_VALUE),
+        r = actions.grid(self.ex_of(model), model, session, space, dims, v.number(lo, "from", v.SWEEP_VALUE),
                          v.number(hi, "to", v.SWEEP_VALUE), v.integer(steps, "cells per side", v.GRID_STEPS))
         return self._strip_outputs(model, r, session, "grid",
                                    f"grid {space}{dims[0]}x{dims[1]} of {self._name(session.a, session, model)}")
@@ -303,7 +322,7 @@ class Handlers:
         if not os.path.isfile(path):  # isfile, unlike Path.is_file, is False for any bad name
             raise v.UserError("the upload did not arrive on the server: upload it again")
         try:
-            ref, warns = actions.encode_upload(self.ex, session, path, shown)
+            ref, warns = actions.encode_upload(self.ex_of(model), session, path, shown)
         except AudioError as exc:  # name the user's file, not Gradio's temporary copy or a library class
             raise v.UserError(f"{Path(path).name}: {user_reason(exc.reason)}") from None
         for w in warns:
@@ -313,7 +332,7 @@ class Handlers:
         if use_as not in ("A", "B"):
             return msg + ".", None, None, None, None, self.selection_md(session, model), session
         session.select(ref, use_as)
-        r = actions.render_point(self.ex, model, ref, session)
+        r = actions.render_point(self.ex_of(model), model, ref, session)
         recon = Clip(r.sample_rate, r.clips[0])
         session.remember(f"{sound.name} reconstruction", recon)
         return (msg + f" and selected as {use_as}.", audio_out(recon), audio_out(Clip(r.sample_rate, r.original)),
@@ -327,7 +346,7 @@ class Handlers:
         space = self.space(model, space)
         params = self.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         out = export_dir() / f"map_{safe_name(model)}_{safe_name(space)}_{params.method}.csv"
-        return str(export.map_csv(self.ex, model, space, params, session, out))
+        return str(export.map_csv(self.ex_of(model), model, space, params, session, out))
 
     def render_names(self, session):
         names = list(fresh(session).renders)

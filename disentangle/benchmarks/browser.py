@@ -100,6 +100,21 @@ def click_plot_point(page, box: dict) -> None:
     page.mouse.up()
 
 
+def table_rows_js(elem_id: str) -> str:
+    """A JS expression: the body rows of the `gr.Dataframe` `#elem_id`, as an array of elements.
+
+    Gradio 6's table is virtualised: its body rows are `div[role=row]` inside a
+    viewport, not `tbody tr` (`tbody` holds only a spacer row), so a
+    `tbody tr` count stays at 0 or 1 whatever the table shows.
+    """
+    return f"[...document.querySelectorAll('#{elem_id} div[role=row]')]"
+
+
+def table_text_js(elem_id: str) -> str:
+    """A JS expression: the text of the table's body rows, one line per row."""
+    return f"{table_rows_js(elem_id)}.map(r => r.innerText.replace(/\\s+/g, ' ')).join('\\n')"
+
+
 def _summary(values: list[float]) -> dict:
     return {"n": len(values), "p50_ms": 1000 * statistics.median(values), "p95_ms": 1000 * _pct(values, 95),
             "max_ms": 1000 * max(values)} if values else {"n": 0}
@@ -121,12 +136,12 @@ def measure(url: str, args: argparse.Namespace) -> dict:
             rng = random.Random(0)
             for n, box in enumerate(rng.sample(boxes, min(len(boxes), args.clicks + 2))):
                 before = page.evaluate("window.__disentangleLastPlay || 0")
-                table = page.evaluate("(document.querySelector('#neighbour_table tbody') || {}).innerText || ''")
+                table = page.evaluate(table_text_js("neighbour_table"))
                 click_plot_point(page, box)
                 audio = _since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}")
                 page.evaluate(f"window.__nbBefore = {json.dumps(table)}")
-                nb = _since_gesture(page, "(() => { const t = document.querySelector('#neighbour_table tbody');"
-                                          " return t && t.innerText && t.innerText !== window.__nbBefore; })()")
+                nb = _since_gesture(page, f"(() => {{ const t = {table_text_js('neighbour_table')};"
+                                          " return t && t !== window.__nbBefore; })()")
                 if n >= 2:  # the first clicks warm caches up
                     out["click_to_audio"].append(audio)
                     out["click_to_neighbours"].append(nb)
@@ -154,18 +169,38 @@ def measure(url: str, args: argparse.Namespace) -> dict:
     return {k: (_summary(v) if isinstance(v, list) else v) for k, v in out.items()}
 
 
+def dropdown_options(page, elem_id: str) -> list:
+    """Open the `gr.Dropdown` `#elem_id` and return its option elements.
+
+    Gradio 6.31 lists them as `li[role=option]` (the chosen one prefixed with a
+    check mark), not the older `ul.options li`.
+    """
+    page.click(f"#{elem_id} input")
+    page.wait_for_selector("[role=option]", timeout=15000)
+    return page.query_selector_all("[role=option]")
+
+
+def _option_text(el) -> str:
+    return el.inner_text().replace("\u2713", "").strip()
+
+
+def choose_option(page, elem_id: str, name: str) -> None:
+    """Pick option `name` of the dropdown `#elem_id` as a user does (the tests use it too)."""
+    for el in dropdown_options(page, elem_id):
+        if _option_text(el) == name:
+            el.click()
+            return
+    raise ValueError(f"#{elem_id} has no option {name!r}")
+
+
 def _space_names(page) -> list[str]:
-    page.click("#space_select input")
-    page.wait_for_selector("ul.options li", timeout=10000)
-    names = [li.inner_text().strip() for li in page.query_selector_all("ul.options li")]
+    names = [_option_text(el) for el in dropdown_options(page, "space_select")]
     page.keyboard.press("Escape")
     return names
 
 
 def _switch_space(page, name: str) -> float:
-    page.click("#space_select input")
-    option = page.wait_for_selector(f"ul.options li:text-is({json.dumps(name)})", timeout=10000)
-    option.click()
+    choose_option(page, "space_select", name)
     return _since_gesture(page, f"(() => {{ const gd = document.querySelector('{PLOT}');"
                                 f" return gd && gd.layout && gd.layout.title &&"
                                 f" gd.layout.title.text.includes(' / ' + {json.dumps(name)} + ' ('); }})()")

@@ -57,12 +57,23 @@ class Session:
 
     a: Ref | None = None
     b: Ref | None = None
+    #: the corpus its corpus references index ("" = the one the app opened with)
+    corpus: str = ""
     user: list[UserSound] = field(default_factory=list)
     renders: dict[str, Clip] = field(default_factory=dict)
     steps: dict[str, dict[str, Clip]] = field(default_factory=dict)
     selection: list[Ref] = field(default_factory=list)
     neighbours: list[Ref] = field(default_factory=list)
     hits: list[Ref] = field(default_factory=list)
+
+    def switch_corpus(self, name: str) -> Session:
+        """Point at another corpus: references into the old one (A, B, selection,
+        neighbours, search hits) are dropped; own sounds stay (returns self)."""
+        if name != self.corpus:
+            self.corpus = name
+            self.a, self.b = (r if r is not None and r.kind == "user" else None for r in (self.a, self.b))
+            self.selection, self.neighbours, self.hits = [], [], []
+        return self
 
     def get(self, slot: Slot) -> Ref | None:
         """The point in slot "A" or "B"."""

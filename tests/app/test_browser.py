@@ -33,14 +33,22 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served_app(world, tmp_path):
+    yield from serve_app(world, tmp_path)
+
+
+def serve_app(world, tmp_path):
+    """Start app/main.py on the tiny world; yields its URL. The data root is a folder of the
+    test's own (`tmp_path/data`), so the app offers only the corpora a test puts there."""
     corpus, ckpt = world
     port = _free_port()
     argv = ["--checkpoint", str(ckpt), "--data", str(corpus.root), "--host", "127.0.0.1",
             "--port", str(port), "--projection", "pca", "--no-precompute", "--gl-iters", "8"]
     code = LAUNCHER.format(explore=str(REPO / "tests" / "explore"), argv=argv, main=str(REPO / "app" / "main.py"))
+    (tmp_path / "data").mkdir(exist_ok=True)
     with open(tmp_path / "app.log", "w") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False",
+                                     "DISENTANGLE_DATA": str(tmp_path / "data")})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 300  # a busy 2-core machine takes minutes
     while time.monotonic() < deadline:

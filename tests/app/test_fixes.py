@@ -61,7 +61,7 @@ def test_controls_counts_and_heatmap_source(handlers, explorer):
     from disentangle.explore.describe import corpus_summary, probe_source
 
     updates = handlers.model_changed("tiny", Session())
-    assert updates[-2]["visible"] is True  # the tiny model has mixture means
+    assert updates[-4]["visible"] is True  # the tiny model has mixture means (then colour, filter pickers)
     _, caption = map_figure(explorer, "tiny", "timbre", ProjectionParams("pca"), MapOptions(), Session())
     assert "36 items" in corpus_summary(explorer) and "of 36 items shown" in caption
     model = explorer.entry("tiny").model
