@@ -77,10 +77,14 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
         state = gr.State(Session(), time_to_live=session_ttl_s)
 
         def forget(request: gr.Request) -> None:
-            """A closed tab's state would otherwise be kept an hour (Gradio's default)."""
+            """A closed tab's state would otherwise be kept an hour (Gradio's default); the
+            reaper (`reaper.install_reaper`) then drops the whole session within a second."""
             holder = getattr(getattr(demo, "server_app", None), "state_holder", None)
             if holder is not None and request is not None and request.session_hash:
                 holder.delete_state(request.session_hash)
+                session = holder.session_data.get(request.session_hash)
+                if session is not None:  # running this handler re-created it
+                    session.is_closed = True
         demo.unload(forget)
         header = gr.Markdown(header_md(explorer, len(models)))
         with gr.Row():

@@ -30,6 +30,7 @@ if (HERE.parent / "disentangle" / "__init__.py").is_file() and (HERE.parent / "p
 sys.path.insert(0, str(HERE))  # layout and handlers beside this file
 
 from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options
+from reaper import install_reaper
 from ui_handlers import METHODS
 
 from disentangle.checkpoint import CheckpointError
@@ -163,7 +164,9 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=explorer.precompute, args=(params, stop), daemon=True).start()
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
-        demo.launch(js=BRIDGE_JS, css=CSS, **launch_options(args.host, args.port))
+        demo.launch(js=BRIDGE_JS, css=CSS, prevent_thread_lock=True, **launch_options(args.host, args.port))
+        install_reaper(demo, args.session_ttl)  # idle and closed sessions go whole, not just their gr.State
+        demo.block_thread()
     finally:
         stop.set()
 
