@@ -102,7 +102,8 @@ def install_reaper(demo: Any, ttl_s: float, trim: bool = True) -> bool:
     def expire_and_reap() -> None:
         expire()
         pending = getattr(getattr(demo, "_queue", None), "pending_event_ids_session", None) or {}
-        gone = reap(holder, ttl_s, busy=set(pending))
+        # Gradio leaves a session's entry behind as an empty set once its events are done.
+        gone = reap(holder, ttl_s, busy={sid for sid, ids in list(pending.items()) if ids})
         if gone:
             log.info("dropped %d idle or closed session(s)", len(gone))
             if trimmer is not None:
