@@ -15,7 +15,7 @@ SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scrip
 
 def test_every_command_is_declared():
     assert set(SCRIPTS) == {"disentangle-explore", "disentangle-train", "disentangle-evaluate",
-                            "disentangle-dataset", "disentangle-bench"}
+                            "disentangle-dataset", "disentangle-bench", "disentangle-extract"}
 
 
 @pytest.mark.parametrize("command", sorted(SCRIPTS))
@@ -25,7 +25,8 @@ def test_entry_point_is_a_main_function(command):
 
 
 @pytest.mark.parametrize("script,module", [("train", "train"), ("evaluate", "evaluate"),
-                                           ("make_dataset", "dataset"), ("bench", "bench")])
+                                           ("make_dataset", "dataset"), ("bench", "bench"),
+                                           ("extract", "extract")])
 def test_scripts_call_the_package_commands(script, module):
     """scripts/NAME.py runs from a checkout without installing and calls the same main."""
     text = (ROOT / "scripts" / f"{script}.py").read_text()
