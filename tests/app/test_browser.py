@@ -36,21 +36,22 @@ def served_app(world, tmp_path):
     yield from serve_app(world, tmp_path)
 
 
-def serve_app(world, tmp_path):
+def serve_app(world, tmp_path, launcher: str = LAUNCHER, start_timeout: float = 300):
     """Start app/main.py on the tiny world; yields its URL. The data root is a folder of the
-    test's own (`tmp_path/data`), so the app offers only the corpora a test puts there."""
+    test's own (`tmp_path/data`), so the app offers only the corpora a test puts there.
+    `launcher` is the Python prelude run before the app (a format string like LAUNCHER)."""
     corpus, ckpt = world
     port = _free_port()
     argv = ["--checkpoint", str(ckpt), "--data", str(corpus.root), "--host", "127.0.0.1",
             "--port", str(port), "--projection", "pca", "--no-precompute", "--gl-iters", "8"]
-    code = LAUNCHER.format(explore=str(REPO / "tests" / "explore"), argv=argv, main=str(REPO / "app" / "main.py"))
+    code = launcher.format(explore=str(REPO / "tests" / "explore"), argv=argv, main=str(REPO / "app" / "main.py"))
     (tmp_path / "data").mkdir(exist_ok=True)
     with open(tmp_path / "app.log", "w") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
                                 env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False",
                                      "DISENTANGLE_DATA": str(tmp_path / "data")})
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300  # a busy 2-core machine takes minutes
+    deadline = time.monotonic() + start_timeout  # a busy 2-core machine takes minutes
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the app exited: {(tmp_path / 'app.log').read_text()[-2000:]}")

@@ -7,20 +7,12 @@ re-renders the map 16 times by switching spaces and counts live contexts.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
+from test_browser import ARGS, CHROMIUM, serve_app
 
 from disentangle.benchmarks.browser import _space_names, _switch_space, click_plot_point, point_boxes, wait_for_map
 
-CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parents[2]
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic"]
+# The tiny-world prelude of test_browser.LAUNCHER, with every map drawn by WebGL.
 LAUNCHER = """
 import runpy, sys
 sys.path.insert(0, {explore!r})
@@ -48,36 +40,7 @@ COUNT_GL = """() => {
 
 @pytest.fixture
 def webgl_app(world, tmp_path):
-    from test_browser import _free_port
-
-    corpus, ckpt = world
-    port = _free_port()
-    argv = ["--checkpoint", str(ckpt), "--data", str(corpus.root), "--host", "127.0.0.1",
-            "--port", str(port), "--projection", "pca", "--no-precompute", "--gl-iters", "8"]
-    code = LAUNCHER.format(explore=str(REPO / "tests" / "explore"), argv=argv, main=str(REPO / "app" / "main.py"))
-    with open(tmp_path / "app.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
-                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
-    import socket
-
-    deadline = time.monotonic() + 600  # a busy 2-core machine takes minutes
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the app exited: {(tmp_path / 'app.log').read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"the app did not start: {(tmp_path / 'app.log').read_text()[-2000:]}")
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from serve_app(world, tmp_path, launcher=LAUNCHER, start_timeout=600)
 
 
 def _open(p, url):
