@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 from browse_handlers import HIT_COLUMNS, NEIGHBOUR_COLUMNS, BrowseHandlers
+from gradio.components import Component
+from gradio.events import Dependency
+from wiring import Trigger, listen
 
 
 def mark_js(trace: str) -> str:
@@ -36,32 +39,37 @@ class BrowseTools:
     sel_zip: gr.Button
     sel_file: gr.File
 
-    def wire(self, bh: BrowseHandlers, map_in: list, state, slot, autoplay, point_outs: list, selection_md):
+    def wire(self, bh: BrowseHandlers, map_in: list[Component], state: gr.State, slot: gr.Radio,
+             autoplay: gr.Dropdown, point_outs: list[Component], selection_md: gr.Markdown) -> Dependency:
         """Connect the tools. map_in: model, space and the projection controls;
         point_outs: what a click on the map fills (players, spectrograms, A/B, state).
         Returns the box/lasso selection's event (the layout chains the page URL to it)."""
         model = map_in[0]
-        nb = {"fn": bh.neighbours, "inputs": [model, map_in[1], self.which, self.k, *map_in[2:], state],
-                  "outputs": [self.nb_table, self.nb_json, state], "api_name": False, "show_progress": "hidden"}
+
+        def neighbours_on(trigger: Trigger) -> None:
+            """A's neighbours into the table, then their marks onto the map."""
+            listen(trigger, bh.neighbours, [model, map_in[1], self.which, self.k, *map_in[2:], state],
+                   [self.nb_table, self.nb_json, state], api_name=False, show_progress="hidden").then(
+                None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
+
         # A new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours.
-        selection_md.change(**nb).then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
-        for comp in (self.which, self.k):
-            comp.input(**nb).then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
-        self.nb_table.select(bh.play_neighbour, [model, autoplay, state], point_outs, api_name=False)
-        self.key_box.change(bh.step_neighbour, [model, self.key_box, autoplay, state], point_outs,
-                            api_name=False, trigger_mode="always_last")
-        search = {"fn": bh.search, "inputs": [self.query, *map_in, state],
-                      "outputs": [self.hits_table, self.hits_json, self.hits_md, state], "api_name": "search",
-                      "show_progress": "hidden"}
+        neighbours_on(selection_md.change)
+        neighbours_on(self.which.input)
+        neighbours_on(self.k.input)
+        listen(self.nb_table.select, bh.play_neighbour, [model, autoplay, state], point_outs, api_name=False)
+        listen(self.key_box.change, bh.step_neighbour, [model, self.key_box, autoplay, state], point_outs,
+               api_name=False, trigger_mode="always_last")
         for trigger in (self.query.submit, self.search_btn.click):
-            trigger(**search).then(None, self.hits_json, None, js=mark_js("search hits"), api_name=False)
-        self.hits_table.select(bh.pick_hit, [model, slot, autoplay, state], point_outs, api_name=False)
-        selected = self.selection_box.change(bh.selected, [self.selection_box, state], [self.sel_md, state],
-                                             api_name="select_points", show_progress="hidden")
-        self.play_sel.click(bh.play_selection, [model, state], self.sel_audio, api_name="play_selection")
-        self.clear_sel.click(bh.clear_selection, state, [self.sel_md, state], api_name=False)
-        self.sel_csv.click(lambda s: bh.export_selection("csv", s), state, self.sel_file, api_name=False)
-        self.sel_zip.click(lambda s: bh.export_selection("zip", s), state, self.sel_file, api_name=False)
+            listen(trigger, bh.search, [self.query, *map_in, state],
+                   [self.hits_table, self.hits_json, self.hits_md, state], api_name="search",
+                   show_progress="hidden").then(None, self.hits_json, None, js=mark_js("search hits"), api_name=False)
+        listen(self.hits_table.select, bh.pick_hit, [model, slot, autoplay, state], point_outs, api_name=False)
+        selected = listen(self.selection_box.change, bh.selected, [self.selection_box, state], [self.sel_md, state],
+                          api_name="select_points", show_progress="hidden")
+        listen(self.play_sel.click, bh.play_selection, [model, state], self.sel_audio, api_name="play_selection")
+        listen(self.clear_sel.click, bh.clear_selection, state, [self.sel_md, state], api_name=False)
+        listen(self.sel_csv.click, lambda s: bh.export_selection("csv", s), state, self.sel_file, api_name=False)
+        listen(self.sel_zip.click, lambda s: bh.export_selection("zip", s), state, self.sel_file, api_name=False)
         return selected
 
 
@@ -93,11 +101,14 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
             sel_audio = gr.Audio(label="the selection, one after another", interactive=False, autoplay=True,
                                  elem_id="selection_audio")
             sel_file = gr.File(label="selection file")
-    hidden = {"visible": "hidden"}
-    return BrowseTools(which, k, nb_table, gr.Textbox(elem_id="neighbour_marks", **hidden),
-                       gr.Textbox(elem_id="key_box", **hidden), query, search_btn, hits_md, hits_table,
-                       gr.Textbox(elem_id="hit_marks", **hidden), gr.Textbox(elem_id="selection_box", **hidden),
+    return BrowseTools(which, k, nb_table, hidden_box("neighbour_marks"), hidden_box("key_box"), query, search_btn,
+                       hits_md, hits_table, hidden_box("hit_marks"), hidden_box("selection_box"),
                        sel_md, play_sel, clear_sel, sel_audio, sel_csv, sel_zip, sel_file)
+
+
+def hidden_box(elem_id: str) -> gr.Textbox:
+    """A textbox the page keeps hidden: the browser (bridge.js) and the server talk through it."""
+    return gr.Textbox(elem_id=elem_id, visible="hidden")
 
 
 @dataclass
@@ -107,9 +118,9 @@ class LatentTools:
     button: gr.Button
     file: gr.File
 
-    def wire(self, bh: BrowseHandlers, model, state) -> None:
-        self.button.click(bh.export_latents, [model, self.scope, self.kind, state], self.file,
-                          api_name="export_latents")
+    def wire(self, bh: BrowseHandlers, model: Component, state: gr.State) -> None:
+        listen(self.button.click, bh.export_latents, [model, self.scope, self.kind, state], self.file,
+               api_name="export_latents")
 
 
 def export_latents_tools() -> LatentTools:

@@ -267,7 +267,7 @@ class Handlers:
                                    f"{self._name(session.a, session, model)} {space} toward {target}")
 
     @user_errors(6, message_at=4)
-    def sample(self, model, w, n, seed, session, *pickers):
+    def sample(self, model: Any, w: Any, n: Any, seed: Any, session: Session | None, *pickers: Any):
         session = fresh(session)
         model = self.model(model)
         components: dict[str, int | None] = {}

@@ -146,11 +146,11 @@ def measure(url: str, args: argparse.Namespace) -> dict:
                     out["click_to_audio"].append(audio)
                     out["click_to_neighbours"].append(nb)
             page.get_by_role("tab", name="Search").click()
-            box = "#search_query textarea, #search_query input"
+            query_box = "#search_query textarea, #search_query input"
             for n, query in enumerate((SEARCHES * 4)[: args.searches + 1]):
-                page.fill(box, query)
+                page.fill(query_box, query)
                 page.evaluate("window.__hitsBefore = document.querySelector('#search_summary').innerText")
-                page.focus(box)
+                page.focus(query_box)
                 page.keyboard.press("Enter")
                 took = _since_gesture(page, "document.querySelector('#search_summary').innerText"
                                             " !== window.__hitsBefore")

@@ -25,6 +25,7 @@ from disentangle.explore.projection import FitProgress, Projection, ProjectionPa
 from disentangle.explore.refs import Ref
 from disentangle.explore.search import MAX_HITS, item_keys, search
 from disentangle.explore.session import Session
+from disentangle.features.cache import FeatureSet
 from disentangle.interface import Interface
 from disentangle.models.base import DisentangleModel
 
@@ -39,6 +40,16 @@ MAP_LABELS = (*LABELS, "source")
 
 def _quiet(_f: float, _t: str) -> None:
     return None
+
+
+def _share_of(progress: Progress, start: float, share: float, name: str) -> Progress:
+    """The progress of one model's step: its fraction f -> `start + share * f` of the whole."""
+    return lambda f, t: progress(start + share * f, f"{t} with {name}")
+
+
+def _items_mapped(progress: Progress, at: float) -> FitProgress:
+    """A map fit's progress (items mapped so far) as a line at fraction `at` of the whole."""
+    return lambda d, t, what: progress(at, f"{what} ({d:,}/{t:,} mapped)")
 
 
 def touch(stem: Path) -> None:
@@ -128,7 +139,7 @@ class Explorer:
 
         progress = progress or _quiet
         fingerprint = self.corpus.fingerprint()
-        by_cfg: dict[str, object] = {}
+        by_cfg: dict[str, FeatureSet] = {}
         row_index = {item.path: n for n, item in enumerate(self.corpus.items)}
         for n, (name, model) in enumerate(self.models_in.items()):
             done, share = n / len(self.models_in), 1 / len(self.models_in)
@@ -147,21 +158,24 @@ class Explorer:
             cache = LatentCache(self.cache_root, model_key(model), fingerprint, cfg.key())
             paths = [i.path for i in fs.items]
             problem = _non_finite_weights(model)
-            latents = cache.load(paths, [s.name for s in model.spaces]) if problem is None else None
-            if latents is None and problem is None:
-                progress(done, f"encoding {len(paths):,} items with {name}")
-                latents = encode_features(interface, fs, progress=lambda f, t, done=done, share=share, name=name:
-                                          progress(done + share * f, f"{t} with {name}"))
-                if _non_finite_latents(latents) is None:  # never cache what would be skipped
-                    cache.save(paths, latents)
-            if problem is None and latents is not None:
-                problem = _non_finite_latents(latents)
+            latents: dict[str, np.ndarray] = {}
+            if problem is None:
+                cached = cache.load(paths, [s.name for s in model.spaces])
+                if cached is None:
+                    progress(done, f"encoding {len(paths):,} items with {name}")
+                    latents = encode_features(interface, fs, progress=_share_of(progress, done, share, name))
+                    problem = _non_finite_latents(latents)
+                    if problem is None:  # never cache what would be skipped
+                        cache.save(paths, latents)
+                else:
+                    latents = cached
+                    problem = _non_finite_latents(latents)
             if problem is not None:
                 self.skipped[name] = problem
                 say(f"skipping checkpoint {name}: {problem}")
                 continue
             entry = ModelEntry(name, model, interface, self.corpus, cache.folder.name, rows, x, latents, cache,
-                               list(getattr(fs, "skipped", [])))
+                               list(fs.skipped))
             self.entries[name] = entry
             try:
                 entry.warm_up()
@@ -169,8 +183,7 @@ class Explorer:
                 warnings.warn(f"warm-up of {name} failed: {exc}")
             if params is not None and entry.space_names:
                 progress(done, f"{params.label()} map of {name}/{entry.space_names[0]}")
-                self.projection(name, entry.space_names[0], params,
-                                lambda d, t, what, done=done: progress(done, f"{what} ({d:,}/{t:,} mapped)"))
+                self.projection(name, entry.space_names[0], params, _items_mapped(progress, done))
         if not self.entries:
             raise ValueError("none of the checkpoints can be served: "
                              + "; ".join(f"{n}: {p}" for n, p in self.skipped.items()))

@@ -52,7 +52,7 @@ def spectrogram_image(x: np.ndarray, lo: float | None = None, hi: float | None =
     hi = float(np.max(x)) if hi is None else hi
     v = np.clip((x - lo) / max(hi - lo, 1e-8), 0, 1)
     rgb = _LUT[(v[::-1] * 255).astype(np.uint8)]  # (F, T, 3), flipped so bin 0 is at the bottom
-    img = Image.fromarray(rgb, "RGB").resize((x.shape[1] * scale, x.shape[0] * scale), Image.NEAREST)
+    img = Image.fromarray(rgb, "RGB").resize((x.shape[1] * scale, x.shape[0] * scale), Image.Resampling.NEAREST)
     if title:
         canvas = Image.new("RGB", (img.width, img.height + 14), "white")
         canvas.paste(img, (0, 14))
@@ -67,8 +67,8 @@ def spectrogram_strip(xs: Sequence[np.ndarray], titles: Sequence[str] | None = N
     xs = [np.asarray(x, dtype=np.float32) for x in xs]
     lo = float(min(x.min() for x in xs))
     hi = float(max(x.max() for x in xs))
-    titles = list(titles) if titles is not None else [None] * len(xs)
-    tiles = [spectrogram_image(x, lo, hi, scale, t) for x, t in zip(xs, titles)]
+    names: list[str | None] = list(titles) if titles is not None else [None] * len(xs)
+    tiles = [spectrogram_image(x, lo, hi, scale, t) for x, t in zip(xs, names)]
     width = sum(t.width for t in tiles) + gap * (len(tiles) - 1)
     strip = Image.new("RGB", (width, max(t.height for t in tiles)), "white")
     left = 0
@@ -173,8 +173,8 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     marker: dict = {"size": style.point_size, "opacity": style.opacity, "line": {"width": 0}}
     shown_values = [values[i] for i in idx]
     if continuous:
-        colour = np.array([float(v) if v != "" else np.nan for v in shown_values], np.float32)
-        marker.update(color=colour, colorscale="Viridis", showscale=True,
+        numeric = np.array([float(v) if v != "" else np.nan for v in shown_values], np.float32)
+        marker.update(color=numeric, colorscale="Viridis", showscale=True,
                       colorbar={"title": {"text": colour_by, "side": "right"}, "thickness": 12, "x": 1.0})
     else:
         colours = palette(colour_by, classes)

@@ -95,6 +95,8 @@ class Projection:
         if len(x) == 0:
             return np.zeros((0, 2), np.float32)
         if self.params.method == "pca":
+            if self.pca_mean is None or self.pca_axes is None:  # what `x - None` raised before this check
+                raise TypeError("a PCA projection without its mean and axes cannot place new points")
             return ((x - self.pca_mean) @ self.pca_axes.T).astype(np.float32)
         return place_by_neighbours(self.reference, self.coords, x, k=k)
 
