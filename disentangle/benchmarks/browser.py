@@ -158,12 +158,17 @@ def measure(url: str, args: argparse.Namespace) -> dict:
                     out["search"].append(took)
             spaces = page.evaluate(f"document.querySelector('{PLOT}').layout.title.text")
             out["first_map"] = spaces
-            names = _space_names(page)
-            for n in range(args.switches + len(names)):
-                target = names[(n + 1) % len(names)]
-                took = _switch_space(page, target)
-                if n >= len(names):  # the first round fits or loads each map once
-                    out["space_switch_cached"].append(took)
+            try:
+                names = _space_names(page)
+                out["spaces"] = tuple(names)
+                for n in range(args.switches + len(names)):
+                    target = names[(n + 1) % len(names)]
+                    took = _switch_space(page, target)
+                    if n >= len(names):  # the first round fits or loads each map once
+                        out["space_switch_cached"].append(took)
+            except Exception as exc:  # noqa: BLE001 -- keep the figures measured so far, say what failed
+                out["space_switch_error"] = f"{type(exc).__name__}: {exc}"
+                page.screenshot(path=str(Path(args.json or "bench-browser").with_suffix(".switch-error.png")))
         finally:
             browser.close()
     return {k: (_summary(v) if isinstance(v, list) else v) for k, v in out.items()}
@@ -186,11 +191,13 @@ def _option_text(el) -> str:
 
 def choose_option(page, elem_id: str, name: str) -> None:
     """Pick option `name` of the dropdown `#elem_id` as a user does (the tests use it too)."""
+    seen = []
     for el in dropdown_options(page, elem_id):
         if _option_text(el) == name:
             el.click()
             return
-    raise ValueError(f"#{elem_id} has no option {name!r}")
+        seen.append(_option_text(el))
+    raise ValueError(f"#{elem_id} has no option {name!r} (options shown: {seen})")
 
 
 def _space_names(page) -> list[str]:
@@ -235,6 +242,8 @@ def run(args: argparse.Namespace) -> dict:
         if r["n"]:
             print(f"{key:22s} n={r['n']:3d}  p50 {r['p50_ms']:7.0f} ms  p95 {r['p95_ms']:7.0f} ms  "
                   f"max {r['max_ms']:7.0f} ms", flush=True)
+    if "space_switch_error" in results:
+        print(f"space switch not measured: {results['space_switch_error']}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return results
