@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default="gmvae")
     parser.add_argument("--methods", nargs="*", default=["pca", "umap", "tsne"])
     parser.add_argument("--browser", action="store_true", help="also the Chromium figures")
+    parser.add_argument("--browser-only", action="store_true",
+                        help="only the Chromium figures, on the corpora and caches of an earlier run")
     parser.add_argument("--switches", type=int, default=10)
     parser.add_argument("--json", default=None)
 
@@ -200,13 +202,22 @@ def run(args: argparse.Namespace) -> dict:
         t = time.perf_counter()
         make_variants(args.source, root, n)
         print(f"[{n:,}] corpus at {root} ({time.perf_counter() - t:.0f} s to make or find)", flush=True)
-        cache = Path(tempfile.mkdtemp(prefix=f"scale-{n}-", dir=args.root))
-        r = server_figures(root, ckpt, cache, args.methods)
-        print(f"[{n:,}] features {r['features_s']:.1f} s, encode + first map {r['encode_and_first_map_s']:.1f} s, "
-              + ", ".join(f"{m} {r[f'{m}_s']:.1f} s" for m in args.methods)
-              + f"; peak RSS cold start {r['cold_start_peak_rss_mb']:.0f} MB, "
-              f"after fits {r['peak_rss_after_fits_mb']:.0f} MB", flush=True)
-        if args.browser:
+        # One explorer cache per size, kept for a later --browser-only run; the server
+        # figures start cold: the corpus's feature cache and the explorer cache are removed.
+        cache = Path(args.root) / f"explore-cache-{n}"
+        r: dict = {}
+        if not args.browser_only:
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(root / ".cache", ignore_errors=True)
+            r = server_figures(root, ckpt, cache, args.methods)
+            print(f"[{n:,}] features {r['features_s']:.1f} s, encode + first map "
+                  f"{r['encode_and_first_map_s']:.1f} s, "
+                  + ", ".join(f"{m} {r[f'{m}_s']:.1f} s" for m in args.methods)
+                  + f"; peak RSS cold start {r['cold_start_peak_rss_mb']:.0f} MB, "
+                  f"after fits {r['peak_rss_after_fits_mb']:.0f} MB", flush=True)
+        elif not cache.is_dir():
+            raise SystemExit(f"--browser-only: no explorer cache at {cache}; run without it first")
+        if args.browser or args.browser_only:
             proc, url, _ = start_app([ckpt], str(root), cache, 8, cache / "app.log",
                                      ("--projection", "pca", "--threads", "1"))
             try:
