@@ -9,7 +9,7 @@ from pathlib import Path
 import gradio as gr
 from browse_handlers import BrowseHandlers, neighbour_choices
 from browse_ui import browse_tools, export_latents_tools
-from corpus_ui import CorpusHandlers, folder_tools, header_md
+from corpus_ui import CorpusHandlers, folder_tools, header_md, stage_tools
 from session_ui import READY_JS, URL_JS, SessionHandlers, session_tools
 from ui_handlers import ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_UNITS, Handlers, first_or_none, raw_inputs
 
@@ -60,7 +60,8 @@ def _strip_outputs(prefix: str):
 def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                session_ttl_s: float = SESSION_TTL_S) -> gr.Blocks:
     """The explorer UI over a built `Explorer`, or a hub of corpora whose default one is built
-    (shared read-only by all sessions)."""
+    (shared read-only by all sessions). When the hub's default explorer is a first part of its
+    corpus (`ExplorerHub.stage`), the page says so and redraws the map when the full one replaces it."""
     h = Handlers(explorer, default_method)
     bh = BrowseHandlers(h)
     sh = SessionHandlers(h, bh.selection_md)
@@ -87,6 +88,7 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                     session.is_closed = True
         demo.unload(forget)
         header = gr.Markdown(header_md(explorer, len(models)))
+        stage = stage_tools(ch) if hub.staged is not None else None  # a first start: say what is shown
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
@@ -247,6 +249,8 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
         corpus.input(ch.switch, [corpus, state], [model, header, stools.msg, state], api_name="switch_corpus",
                      **maps).then(**keep_view).then(**project, api_name=False)
         folder.wire(ch, model, [corpus, model, header, state], keep_view, project)
+        if stage is not None:
+            stage.wire(demo, ch, corpus, header, project)
         update_btn.click(**project, api_name="project")
 
         def method_params(m):  # show only the chosen method's parameters
