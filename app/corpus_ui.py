@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 from errors import user_errors
+from listeners import PRIVATE, Listener
 from ui_handlers import Handlers, fresh
 
 from disentangle.explore import validate as v
@@ -115,13 +116,13 @@ class StageTools:
     served: gr.Number
 
     def wire(self, demo: gr.Blocks, ch: CorpusHandlers, corpus: gr.Dropdown, header: gr.Markdown,
-             project: dict) -> None:
+             project: Listener) -> None:
         """project: the map's redraw, run when the page's count of items served changes."""
-        demo.load(ch.stage_view, None, [self.line, header, self.timer], api_name=False)
+        demo.load(ch.stage_view, None, [self.line, header, self.timer], **PRIVATE)
         # Not queued behind clicks and maps (concurrency_limit None): it only reads the hub.
         self.timer.tick(ch.stage_tick, corpus, [self.line, header, self.timer, self.served],
-                        show_progress="hidden", concurrency_limit=None, api_name=False)
-        self.served.change(**project, api_name=False)
+                        show_progress="hidden", concurrency_limit=None, **PRIVATE)
+        self.served.change(**project, **PRIVATE)
 
 
 def stage_tools(ch: CorpusHandlers) -> StageTools:
@@ -138,13 +139,13 @@ class FolderTools:
     button: gr.Button
     msg: gr.Markdown
 
-    def wire(self, ch: CorpusHandlers, model, outs: list, keep_view: dict, project: dict) -> None:
+    def wire(self, ch: CorpusHandlers, model, outs: list, keep_view: Listener, project: Listener) -> None:
         """outs: the corpus and model dropdowns, the header, the session state."""
         corpus, model_dd, header, state = outs
         self.button.click(ch.open_folder, [self.files, self.name, model, state],
                           [corpus, model_dd, header, self.msg, state], api_name="open_folder",
                           concurrency_id="maps", concurrency_limit=1).then(
-            **keep_view).then(**project, api_name=False)
+            **keep_view, **PRIVATE).then(**project, **PRIVATE)
 
 
 def folder_tools() -> FolderTools:

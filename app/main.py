@@ -23,6 +23,7 @@ import logging
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -46,12 +47,13 @@ from disentangle.explore.explorer import Explorer
 from disentangle.explore.hub import CorpusSource, ExplorerHub
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.staged import Staged, build_rest_of_notes
+from disentangle.models.base import DisentangleModel
 from disentangle.paths import data_root
 
 __all__ = ["build_demo", "launch_options", "load_models", "main"]
 
 
-def load_models(specs: list[str] | None) -> dict:
+def load_models(specs: list[str] | None) -> dict[str, DisentangleModel]:
     """Display name -> model for each checkpoint (default: every checkpoints/*.pt)."""
     from disentangle import load_model
     from disentangle.checkpoint import CheckpointError, checkpoints_dir
@@ -61,7 +63,7 @@ def load_models(specs: list[str] | None) -> dict:
         if not specs:
             raise SystemExit(f"no checkpoints in {checkpoints_dir()}: train one (scripts/train.py) "
                              "or pass --checkpoint PATH")
-    models = {}
+    models: dict[str, DisentangleModel] = {}
     for spec in specs:
         try:
             model = load_model(spec)
@@ -78,7 +80,8 @@ def load_models(specs: list[str] | None) -> dict:
     return models
 
 
-def other_corpora(models: dict, opened: Path, build: bool, named: bool) -> list[CorpusSource]:
+def other_corpora(models: dict[str, DisentangleModel], opened: Path, build: bool,
+                  named: bool) -> list[CorpusSource]:
     """The built-in corpora besides the one opened (notes, phrases), each with the models that suit it.
 
     Offered when the folder holds a corpus (or `build` renders it); built on
@@ -98,7 +101,7 @@ def other_corpora(models: dict, opened: Path, build: bool, named: bool) -> list[
             suit = models if named else matching_models(models, kind, say=lambda m: None)
         except SystemExit:  # no model for this kind
             continue
-        out.append(CorpusSource(kind, lambda folder=folder: open_data(folder, build=build), tuple(suit)))
+        out.append(CorpusSource(kind, partial(open_data, folder, build=build), tuple(suit)))
     return out
 
 
