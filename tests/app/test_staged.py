@@ -162,3 +162,15 @@ def test_the_served_app_answers_on_the_first_part_then_serves_the_full_corpus(ex
     finally:
         release.set()
         demo.close()
+
+
+def test_simulate_space_waits_for_the_line_the_app_logs():
+    import importlib.util
+
+    from disentangle.explore.staged import SERVED
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "simulate_space.py"
+    spec = importlib.util.spec_from_file_location("simulate_space", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.FULL == SERVED
