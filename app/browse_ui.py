@@ -4,6 +4,7 @@ UI only (components and wiring); the handlers are in `browse_handlers`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import gradio as gr
@@ -39,8 +40,8 @@ class BrowseTools:
     sel_zip: gr.Button
     sel_file: gr.File
 
-    def wire(self, bh: BrowseHandlers, map_in: list[Component], state: gr.State, slot: gr.Radio,
-             autoplay: gr.Dropdown, point_outs: list[Component], selection_md: gr.Markdown) -> Dependency:
+    def wire(self, bh: BrowseHandlers, map_in: Sequence[Component], state: gr.State, slot: gr.Radio,
+             autoplay: gr.Dropdown, point_outs: Sequence[Component], selection_md: gr.Markdown) -> Dependency:
         """Connect the tools. map_in: model, space and the projection controls;
         point_outs: what a click on the map fills (players, spectrograms, A/B, state).
         Returns the box/lasso selection's event (the layout chains the page URL to it)."""

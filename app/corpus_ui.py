@@ -1,8 +1,10 @@
-"""Corpus switching and "your folder as a map": UI and thin handlers.
+"""Corpus switching, a first start's first part, and "your folder as a map": UI and thin handlers.
 
 The corpora and their explorers are `disentangle.explore.hub`; a folder becomes
 a corpus in `disentangle.explore.folder`. Switching corpus drops the session's
 references into the old one (A, B, selection) and keeps the user's own sounds.
+On a first start the page says that a first part of the corpus is shown, and
+redraws the map when the full corpus replaces it (`disentangle.explore.staged`).
 """
 from __future__ import annotations
 
@@ -12,12 +14,16 @@ from pathlib import Path
 import gradio as gr
 from errors import user_errors
 from ui_handlers import Handlers, fresh
+from wiring import PRIVATE, Listener
 
 from disentangle.explore import validate as v
 from disentangle.explore.describe import corpus_summary
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.folder import MAX_FILES, make_folder_corpus, safe_part
 from disentangle.explore.hub import model_key
+
+#: Seconds between two looks at the background build, on a page opened during a first start.
+STAGE_TICK_S = 5
 
 
 def header_md(ex: Explorer, n_models: int) -> str:
@@ -42,6 +48,30 @@ class CorpusHandlers:
         choices = self.hub.model_choices(name)
         return (gr.update(choices=choices, value=choices[0][1]), header_md(ex, len(choices)),
                 f"Showing **{name}**.", session)
+
+    def stage_view(self):
+        """On page load -> (stage line, header, timer): which corpus is shown ("" once the full one is),
+        and a timer that asks again only while the full corpus is being built."""
+        status = self.hub.stage_status()
+        ex = self.hub.default
+        line = "" if status is None or (status.full is not None and status.error is None) else status.text()
+        return line, header_md(ex, len(ex.model_names)), gr.Timer(active=status is not None and not status.done)
+
+    def stage_tick(self, name):
+        """Every few seconds while the full corpus is built -> (stage line, header, timer, items served).
+
+        The header and the count of items served (whose change redraws the map)
+        follow only on a page that shows the default corpus; another corpus's
+        map stays, and a switch back draws the full one.
+        """
+        status = self.hub.stage_status()
+        if status is None:
+            return "", gr.skip(), gr.Timer(active=False), gr.skip()
+        if name not in (None, "", self.hub.default_name):
+            return status.text(), gr.skip(), gr.Timer(active=not status.done), gr.skip()
+        ex = self.hub.default  # after `status`: once it says done, this is the full corpus
+        return (status.text(), header_md(ex, len(ex.model_names)), gr.Timer(active=not status.done),
+                len(ex.corpus))
 
     @user_errors(5, message_at=3)
     def open_folder(self, files, name, model, session, progress=gr.Progress()):  # noqa: B008
@@ -78,19 +108,44 @@ class CorpusHandlers:
 
 
 @dataclass
+class StageTools:
+    """What a first start adds to the page: the stage line, its timer, and the count of items served."""
+
+    line: gr.Markdown
+    timer: gr.Timer
+    served: gr.Number
+
+    def wire(self, demo: gr.Blocks, ch: CorpusHandlers, corpus: gr.Dropdown, header: gr.Markdown,
+             project: Listener) -> None:
+        """project: the map's redraw, run when the page's count of items served changes."""
+        demo.load(ch.stage_view, None, [self.line, header, self.timer], **PRIVATE)
+        # Not queued behind clicks and maps (concurrency_limit None): it only reads the hub.
+        self.timer.tick(ch.stage_tick, corpus, [self.line, header, self.timer, self.served],
+                        show_progress="hidden", concurrency_limit=None, **PRIVATE)
+        self.served.change(**project, **PRIVATE)
+
+
+def stage_tools(ch: CorpusHandlers) -> StageTools:
+    """The stage line under the header (inside the current Blocks context); call only on a staged hub."""
+    line, _header, _timer = ch.stage_view()
+    return StageTools(gr.Markdown(line, elem_id="stage_status"), gr.Timer(STAGE_TICK_S),
+                      gr.Number(len(ch.hub.default.corpus), visible="hidden", elem_id="items_served"))
+
+
+@dataclass
 class FolderTools:
     files: gr.File
     name: gr.Textbox
     button: gr.Button
     msg: gr.Markdown
 
-    def wire(self, ch: CorpusHandlers, model, outs: list, keep_view: dict, project: dict) -> None:
+    def wire(self, ch: CorpusHandlers, model, outs: list, keep_view: Listener, project: Listener) -> None:
         """outs: the corpus and model dropdowns, the header, the session state."""
         corpus, model_dd, header, state = outs
         self.button.click(ch.open_folder, [self.files, self.name, model, state],
                           [corpus, model_dd, header, self.msg, state], api_name="open_folder",
                           concurrency_id="maps", concurrency_limit=1).then(
-            **keep_view).then(**project, api_name=False)
+            **keep_view, **PRIVATE).then(**project, **PRIVATE)
 
 
 def folder_tools() -> FolderTools:

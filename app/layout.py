@@ -9,9 +9,10 @@ from pathlib import Path
 import gradio as gr
 from browse_handlers import BrowseHandlers, neighbour_choices
 from browse_ui import browse_tools, export_latents_tools
-from corpus_ui import CorpusHandlers, folder_tools, header_md
+from corpus_ui import CorpusHandlers, folder_tools, header_md, stage_tools
 from session_ui import READY_JS, URL_JS, SessionHandlers, session_tools
 from ui_handlers import ALL_SPACES, ANY, AUTOPLAY, MAX_SPACES, METHODS, SWEEP_UNITS, Handlers, first_or_none, raw_inputs
+from wiring import PRIVATE, Listener, Queue
 
 from disentangle.explore import validate as v
 from disentangle.explore.explorer import Explorer
@@ -60,7 +61,8 @@ def _strip_outputs(prefix: str):
 def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                session_ttl_s: float = SESSION_TTL_S) -> gr.Blocks:
     """The explorer UI over a built `Explorer`, or a hub of corpora whose default one is built
-    (shared read-only by all sessions)."""
+    (shared read-only by all sessions). When the hub's default explorer is a first part of its
+    corpus (`ExplorerHub.stage`), the page says so and redraws the map when the full one replaces it."""
     h = Handlers(explorer, default_method)
     bh = BrowseHandlers(h)
     sh = SessionHandlers(h, bh.selection_md)
@@ -87,6 +89,7 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                     session.is_closed = True
         demo.unload(forget)
         header = gr.Markdown(header_md(explorer, len(models)))
+        stage = stage_tools(ch) if hub.staged is not None else None  # a first start: say what is shown
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row():
@@ -219,107 +222,109 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
         # (and clickable) and no second progress bar covers it.
         # Maps get their own single worker: a slow fit queues other map requests,
         # never the clicks, sweeps and samples (which use the default workers).
-        maps = {"concurrency_id": "maps", "concurrency_limit": 1}
-        project = dict(fn=h.project, inputs=proj_in, outputs=[plot, caption], show_progress="minimal",
-                       show_progress_on=[caption], **maps)
+        maps: Queue = {"concurrency_id": "maps", "concurrency_limit": 1}
+        project: Listener = {"fn": h.project, "inputs": proj_in, "outputs": [plot, caption],
+                             "show_progress": "minimal", "show_progress_on": [caption], **maps}
         model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report, show_comp,
                       colour, filter_label, filter_values]
         # A loaded session, a link or a corpus switch sets the model (and space) by program:
         # the space pickers follow, keeping the view's space.
-        keep_view = {"fn": lambda m, s, sp: h.model_changed(m, s, sp), "inputs": [model, state, space],
-                     "outputs": model_outs, "api_name": False}
+        keep_view: Listener = {"fn": lambda m, s, sp: h.model_changed(m, s, sp), "inputs": [model, state, space],
+                               "outputs": model_outs}
         view_outs = [stools.msg, corpus, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y,
                      selection, tools.sel_md, state]
         url_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, state]
 
-        loaded = demo.load(sh.open_link, state, view_outs, api_name=False).then(**keep_view).then(
-            **project, api_name=False)
-        loaded.then(None, None, None, js=READY_JS, api_name=False)
-        loaded.then(h.targets, [model, tw_space], tw_target, api_name=False)
+        loaded = demo.load(sh.open_link, state, view_outs, **PRIVATE).then(**keep_view, **PRIVATE).then(
+            **project, **PRIVATE)
+        loaded.then(None, None, None, js=READY_JS, **PRIVATE)
+        loaded.then(h.targets, [model, tw_space], tw_target, **PRIVATE)
         loaded_file = stools.upload.upload(sh.load, [stools.upload, state], view_outs, api_name="load_session")
-        loaded_file.then(**keep_view).then(**project, api_name=False)
+        loaded_file.then(**keep_view, **PRIVATE).then(**project, **PRIVATE)
         # Empty the box again, so the next file (or the same one) can be dropped on it.
-        loaded_file.then(lambda: None, None, stools.upload, api_name=False)
+        loaded_file.then(lambda: None, None, stools.upload, **PRIVATE)
         stools.save_btn.click(sh.save, url_in, stools.file, api_name="save_session")
         # The address bar follows the view: a copied URL opens the same map and selection.
-        plot.change(sh.query, url_in, stools.url_box, api_name=False, show_progress="hidden").then(
-            None, stools.url_box, None, js=URL_JS, api_name=False)
+        plot.change(sh.query, url_in, stools.url_box, **PRIVATE, show_progress="hidden").then(
+            None, stools.url_box, None, js=URL_JS, **PRIVATE)
         corpus.input(ch.switch, [corpus, state], [model, header, stools.msg, state], api_name="switch_corpus",
-                     **maps).then(**keep_view).then(**project, api_name=False)
+                     **maps).then(**keep_view, **PRIVATE).then(**project, **PRIVATE)
         folder.wire(ch, model, [corpus, model, header, state], keep_view, project)
+        if stage is not None:
+            stage.wire(demo, ch, corpus, header, project)
         update_btn.click(**project, api_name="project")
 
         def method_params(m):  # show only the chosen method's parameters
             key = METHODS.get(m, m)
             return (gr.update(visible=key == "umap"), gr.update(visible=key == "umap"),
                     gr.update(visible=key == "tsne"), gr.update(visible=key == "pca"), gr.update(visible=key == "pca"))
-        method.change(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], api_name=False)
-        demo.load(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], api_name=False)
-        model.input(h.model_changed, [model, state], model_outs, api_name=False).then(
-            **project, api_name=False)
-        for comp in (method, colour, filter_values, show_comp, only_sel):
-            comp.input(**project, api_name=False)
-        for comp in (point_size, opacity):
-            comp.release(**project, api_name=False)
-        space.input(h.space_colour, [model, space, colour], colour, api_name=False).then(**project, api_name=False)
-        for comp in (n_neighbors, min_dist, perplexity):
-            comp.input(**project, api_name=False)
+        method.change(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], **PRIVATE)
+        demo.load(method_params, method, [n_neighbors, min_dist, perplexity, pc_x, pc_y], **PRIVATE)
+        model.input(h.model_changed, [model, state], model_outs, **PRIVATE).then(
+            **project, **PRIVATE)
+        for picked in (method, colour, filter_values, show_comp, only_sel):
+            picked.input(**project, **PRIVATE)
+        for slider in (point_size, opacity):
+            slider.release(**project, **PRIVATE)
+        space.input(h.space_colour, [model, space, colour], colour, **PRIVATE).then(**project, **PRIVATE)
+        for umap_or_tsne in (n_neighbors, min_dist, perplexity):
+            umap_or_tsne.input(**project, **PRIVATE)
         raw_inputs(model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour, filter_label,
                    filter_values, show_comp, point_size, opacity, only_sel, click_box, slot, autoplay, sw_space,
                    sw_dim, sw_unit, sw_lo, sw_hi, sw_steps, ip_space, ip_lo, ip_hi, ip_steps, sp_space, tw_space,
                    tw_target, tw_alpha, *pickers, sa_w, sa_n, sa_seed, gr_space, gr_dx, gr_dy, gr_lo, gr_hi,
                    gr_steps, up_name, up_slot, wav_name)
-        for comp in (pc_x, pc_y):
-            comp.submit(**project, api_name=False)
-        filter_label.input(h.filter_changed, [filter_label, model], filter_values, api_name=False).then(
-            **project, api_name=False)
+        for pc in (pc_x, pc_y):
+            pc.submit(**project, **PRIVATE)
+        filter_label.input(h.filter_changed, [filter_label, model], filter_values, **PRIVATE).then(
+            **project, **PRIVATE)
 
         click_box.change(h.render_point, [model, click_box, slot, autoplay, state],
                          [play, original, recon, spec, selection, state], api_name="render_point",
                          show_progress="hidden", trigger_mode="always_last")
         swap_btn.click(h.swap_ab, state, [selection, state], api_name="swap_ab").then(
-            **project, api_name=False)
+            **project, **PRIVATE)
 
         def dims(model_name, space_name):
             size = h.ex_of(model_name).entry(model_name).model.space(space_name).size
             return max(size - 1, 0)
         sw_space.change(lambda m, s: gr.update(maximum=dims(m, s), value=0), [model, sw_space], sw_dim,
-                        api_name=False)
+                        **PRIVATE)
         gr_space.change(lambda m, s: (gr.update(maximum=dims(m, s), value=0),
                                       gr.update(maximum=dims(m, s), value=min(1, dims(m, s)))),
-                        [model, gr_space], [gr_dx, gr_dy], api_name=False)
-        tw_space.change(h.targets, [model, tw_space], tw_target, api_name=False)
+                        [model, gr_space], [gr_dx, gr_dy], **PRIVATE)
+        tw_space.change(h.targets, [model, tw_space], tw_target, **PRIVATE)
 
         def strip(button, fn, inputs, outs, name):
             button.click(fn, inputs + [state], [*outs, state], api_name=name).then(
-                h.render_names, state, wav_name, api_name=False)
-            outs[1].input(h.play_step(name), [state, outs[1]], outs[3], api_name=False)
+                h.render_names, state, wav_name, **PRIVATE)
+            outs[1].input(h.play_step(name), [state, outs[1]], outs[3], **PRIVATE)
         strip(sw_btn, h.sweep, [model, sw_space, sw_dim, sw_lo, sw_hi, sw_steps, sw_unit], sw_out, "sweep")
         strip(ip_btn, h.interpolate, [model, ip_space, ip_lo, ip_hi, ip_steps], ip_out, "interpolate")
         strip(sp_btn, h.swap, [model, sp_space], sp_out, "swap")
         strip(tw_btn, h.toward, [model, tw_space, tw_target, tw_alpha], tw_out, "toward")
         sa_btn.click(h.sample, [model, sa_w, sa_n, sa_seed, state, *pickers], [*sa_out, state],
-                     api_name="sample").then(h.render_names, state, wav_name, api_name=False)
-        sa_out[1].input(h.play_step("sample"), [state, sa_out[1]], sa_out[3], api_name=False)
+                     api_name="sample").then(h.render_names, state, wav_name, **PRIVATE)
+        sa_out[1].input(h.play_step("sample"), [state, sa_out[1]], sa_out[3], **PRIVATE)
         strip(gr_btn, h.grid, [model, gr_space, gr_dx, gr_dy, gr_lo, gr_hi, gr_steps], gr_out, "grid")
 
         up_btn.click(h.encode_audio, [upload, up_name, up_slot, model, state],
                      [up_msg, play, original, recon, spec, selection, state],
-                     api_name="encode_audio").then(**project, api_name=False)
+                     api_name="encode_audio").then(**project, **PRIVATE)
         csv_btn.click(h.export_csv, [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, state],
                       csv_file, api_name="export_csv", **maps)
         wav_btn.click(h.export_wav, [wav_name, state], wav_file, api_name="export_wav")
-        wav_name.focus(h.render_names, state, wav_name, api_name=False)
+        wav_name.focus(h.render_names, state, wav_name, **PRIVATE)
 
         map_in = [model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y]
         point_outs = [play, original, recon, spec, selection, state]
         tools.wire(bh, map_in, state, slot, autoplay, point_outs, selection).then(
-            sh.query, url_in, stools.url_box, api_name=False, show_progress="hidden").then(
-            None, stools.url_box, None, js=URL_JS, api_name=False)
+            sh.query, url_in, stools.url_box, **PRIVATE, show_progress="hidden").then(
+            None, stools.url_box, None, js=URL_JS, **PRIVATE)
         latents_tools.wire(bh, model, state)
-        space.change(lambda s: gr.update(value="map space"), space, tools.which, api_name=False)
+        space.change(lambda s: gr.update(value="map space"), space, tools.which, **PRIVATE)
         model.change(lambda m: gr.update(choices=neighbour_choices(h.ex_of(m).space_names(m)), value="map space"),
-                     model, tools.which, api_name=False)
+                     model, tools.which, **PRIVATE)
     return demo
 
 

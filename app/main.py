@@ -11,6 +11,10 @@ interface it builds what is missing (features, latents, maps; cached under
 `<corpus>/.cache/`) and serves the explorer: click a point to hear it,
 sweep, interpolate, swap, sample, place your own sound, see how disentangled
 each space is, export.
+
+On a first start (no finished `data/notes`: a fresh Space) it serves a first
+part of the notes corpus at once, with a PCA map, and builds the rest in the
+background; the page says which it shows (`--no-staged`: all before serving).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import logging
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,18 +39,21 @@ from reaper import install_reaper
 from ui_handlers import METHODS
 
 from disentangle.checkpoint import CheckpointError
+from disentangle.data.builtin import build_first_part
 from disentangle.data.kind import corpus_kind
-from disentangle.explore.corpora import BUILTIN, open_data
+from disentangle.explore.corpora import BUILTIN, first_start, open_data
 from disentangle.explore.corpus_match import matching_models
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.hub import CorpusSource, ExplorerHub
 from disentangle.explore.projection import ProjectionParams
+from disentangle.explore.staged import Staged, build_rest_of_notes
+from disentangle.models.base import DisentangleModel
 from disentangle.paths import data_root
 
 __all__ = ["build_demo", "launch_options", "load_models", "main"]
 
 
-def load_models(specs: list[str] | None) -> dict:
+def load_models(specs: list[str] | None) -> dict[str, DisentangleModel]:
     """Display name -> model for each checkpoint (default: every checkpoints/*.pt)."""
     from disentangle import load_model
     from disentangle.checkpoint import CheckpointError, checkpoints_dir
@@ -55,7 +63,7 @@ def load_models(specs: list[str] | None) -> dict:
         if not specs:
             raise SystemExit(f"no checkpoints in {checkpoints_dir()}: train one (scripts/train.py) "
                              "or pass --checkpoint PATH")
-    models = {}
+    models: dict[str, DisentangleModel] = {}
     for spec in specs:
         try:
             model = load_model(spec)
@@ -72,7 +80,8 @@ def load_models(specs: list[str] | None) -> dict:
     return models
 
 
-def other_corpora(models: dict, opened: Path, build: bool, named: bool) -> list[CorpusSource]:
+def other_corpora(models: dict[str, DisentangleModel], opened: Path, build: bool,
+                  named: bool) -> list[CorpusSource]:
     """The built-in corpora besides the one opened (notes, phrases), each with the models that suit it.
 
     Offered when the folder holds a corpus (or `build` renders it); built on
@@ -92,12 +101,16 @@ def other_corpora(models: dict, opened: Path, build: bool, named: bool) -> list[
             suit = models if named else matching_models(models, kind, say=lambda m: None)
         except SystemExit:  # no model for this kind
             continue
-        out.append(CorpusSource(kind, lambda folder=folder: open_data(folder, build=build), tuple(suit)))
+        out.append(CorpusSource(kind, partial(open_data, folder, build=build), tuple(suit)))
     return out
 
 
 def console_progress(fraction: float, text: str) -> None:
     print(f"[{fraction:4.0%}] {text}", flush=True)
+
+
+def log_line(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,6 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     # 16 accelerated-GL iterations keep a click under 150 ms (p95) on 2 CPU cores;
     # spectral convergence 0.098 vs 0.066 at 24 on rendered notes: pass 24-32 for quality.
     parser.add_argument("--gl-iters", type=int, default=16, help="Griffin-Lim iterations per click (default 16)")
+    parser.add_argument("--no-staged", action="store_true",
+                        help="on a first start (no finished data/notes), render the whole notes corpus before "
+                             "serving (default: serve a first part at once and build the rest in the background)")
     parser.add_argument("--no-precompute", action="store_true",
                         help="do not fit the other spaces' maps in the background")
     parser.add_argument("--cache", default=None, help="latents/maps cache folder "
@@ -142,30 +158,49 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
+    folder = Path(args.data)
+    first = first_start(folder) and not args.no_staged
+    params = ProjectionParams(args.projection)
+    # A first part is shown with a PCA map (milliseconds); UMAP's first fit compiles for 10-20 s.
+    shown = ProjectionParams("pca") if first else params
     try:
-        corpus = open_data(args.data, build=args.build, say=lambda m: print(m, flush=True))
+        if first:
+            print(f"{folder} has no finished corpus yet: rendering a first part of the notes corpus now, "
+                  "the rest in the background", flush=True)
+            corpus = build_first_part(folder)
+        else:
+            corpus = open_data(folder, build=args.build, say=lambda m: print(m, flush=True))
         all_models = load_models(args.checkpoint)
         models = all_models
         if not args.checkpoint:  # named checkpoints always open
             models = matching_models(models, corpus_kind(corpus), say=lambda m: print(m, flush=True))
-        params = ProjectionParams(args.projection)
         explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(
-            console_progress, params, say=lambda m: print(m, file=sys.stderr, flush=True))
+            console_progress, shown, say=log_line)
     except (OSError, ValueError, CheckpointError) as exc:  # bad paths and files: one line, no traceback
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     hub = ExplorerHub(all_models, explorer, cache_root=args.cache, gl_iters=args.gl_iters, params=params)
-    for source in other_corpora(all_models, Path(args.data), args.build, named=bool(args.checkpoint)):
+    for source in other_corpora(all_models, folder, args.build, named=bool(args.checkpoint)):
         if source.name not in hub.names:
             hub.add(source)
-    demo = build_demo(hub, args.projection, session_ttl_s=args.session_ttl)
-    demo.queue(default_concurrency_limit=args.concurrency)
     stop = threading.Event()
-    if not args.no_precompute:
-        threading.Thread(target=explorer.precompute, args=(params, stop), daemon=True).start()
+    rest: Staged | None = None
+    if first:
+        rest = Staged(build_rest_of_notes(folder, explorer, say_log=log_line), explorer)
+        hub.stage(rest)  # first: the hub swaps the full corpus in before its maps are fitted
+    if not args.no_precompute:  # the other maps, of the full corpus once it is served
+        if rest is None:
+            threading.Thread(target=explorer.precompute, args=(params, stop), daemon=True).start()
+        else:
+            rest.on_ready(lambda full: threading.Thread(target=full.precompute, args=(params, stop),
+                                                         daemon=True).start())
+    demo = build_demo(hub, shown.method, session_ttl_s=args.session_ttl)
+    demo.queue(default_concurrency_limit=args.concurrency)
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
         demo.launch(js=BRIDGE_JS, css=CSS, prevent_thread_lock=True, **launch_options(args.host, args.port))
         install_reaper(demo, args.session_ttl)  # idle and closed sessions go whole, not just their gr.State
+        if rest is not None:  # once the server answers, so the first click does not wait behind it
+            rest.start()
         demo.block_thread()
     finally:
         stop.set()

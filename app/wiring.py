@@ -1,5 +1,10 @@
 """Typed wiring of Gradio listeners (instead of `**dict` splats of listener arguments).
 
+Two ways, one meaning: `listen(trigger, fn, ...)` wires one listener; the
+`Listener` / `Queue` TypedDicts type the keyword sets the layout wires to many
+events (`**project` redraws the map after a click, a switch, a load), and
+`PRIVATE` hides one, as `listen(..., api_name=False)` does.
+
 Gradio 6 types a listener's `api_name` as `str | None`, but still takes
 `api_name=False` at run time: a private endpoint (not in the API docs, not
 callable by clients) named "false" (then "false_1", ...). `listen` keeps
@@ -10,9 +15,10 @@ they were.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 
 from gradio.blocks import Block
+from gradio.components import Component
 from gradio.events import Dependency
 
 Blocks = Block | Sequence[Block] | None
@@ -45,3 +51,39 @@ def listen(trigger: Trigger, fn: Callable[..., Any] | None, inputs: Blocks, outp
                        show_progress=show_progress, trigger_mode=trigger_mode, js=js)
     return trigger(fn, inputs, outputs, api_name=api_name, show_progress=show_progress,
                    trigger_mode=trigger_mode, js=js)
+
+
+class Queue(TypedDict, total=False):
+    """Which workers run a listener: `concurrency_id` names a group of listeners sharing a limit."""
+
+    concurrency_id: str | None
+    concurrency_limit: int | Literal["default"] | None
+
+
+class Listener(Queue, total=False):
+    """What `event(**listener)` passes: a handler with its inputs, outputs and queue.
+
+    No API name: each wiring of a listener names its endpoint, or hides it (`PRIVATE`).
+    """
+
+    fn: Callable[..., Any] | None
+    inputs: Blocks
+    outputs: Blocks
+    show_progress: Literal["full", "minimal", "hidden"]
+    show_progress_on: Component | Sequence[Component] | None
+
+
+class Hidden(TypedDict):
+    """A listener kept out of the API (`PRIVATE`)."""
+
+    api_name: str
+    api_visibility: Literal["public", "private", "undocumented"]
+
+
+#: No endpoint for this listener: what Gradio makes of `api_name=False` (which
+#: Gradio 6 still accepts but types `str | None`): a name no public endpoint
+#: has (Gradio numbers repeats: "false", "false_1", ...) and private
+#: visibility, neither listed nor callable by clients. An unnamed private
+#: listener would instead take its function's name, and a public endpoint
+#: wired after it ("project") would then be renamed ("project_1").
+PRIVATE: Hidden = {"api_name": PRIVATE_NAME, "api_visibility": "private"}

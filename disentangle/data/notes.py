@@ -137,10 +137,15 @@ def plan_notes(instruments: Sequence[Instrument], pitches: Sequence[int] | None 
             for di, (dyn, vel) in enumerate(dynamics.items()):
                 chosen = sorted({(pi + di + rotate + int(j * step)) % len(lengths) for j in range(k)})
                 plan.extend(NoteSpec(inst, pitch, dyn, vel, lengths[c]) for c in chosen)
-    if max_notes is not None and len(plan) > max_notes:
-        idx = sorted({round(i * (len(plan) - 1) / max(1, max_notes - 1)) for i in range(max_notes)})
-        plan = [plan[i] for i in idx]
-    return plan
+    return evenly_spaced(plan, max_notes)
+
+
+def evenly_spaced(plan: list[NoteSpec], n: int | None) -> list[NoteSpec]:
+    """An evenly spaced subset of `plan` of size `n` (first and last kept; all of it when None or short)."""
+    if n is None or len(plan) <= n:
+        return plan
+    idx = sorted({round(i * (len(plan) - 1) / max(1, n - 1)) for i in range(n)})
+    return [plan[i] for i in idx]
 
 
 def note_item(spec: NoteSpec, source: str, preset: str | None) -> Item:
@@ -152,17 +157,22 @@ def note_item(spec: NoteSpec, source: str, preset: str | None) -> Item:
                        "preset": preset or ""})
 
 
-def plan_percussion(lengths: Sequence[float] = LENGTHS) -> list[NoteSpec]:
-    """Every drum of `PERCUSSION` at every dynamics and held length (pitch: the drum's key)."""
-    return [NoteSpec(drum, drum.low, dyn, vel, hold) for drum in PERCUSSION
-            for dyn, vel in DYNAMICS.items() for hold in lengths]
+def plan_percussion(lengths: Sequence[float] = LENGTHS, max_notes: int | None = None) -> list[NoteSpec]:
+    """Every drum of `PERCUSSION` at every dynamics and held length (pitch: the drum's key).
+
+    max_notes: an evenly spaced subset of this size; the plan runs drum by drum,
+    so a subset of at least `len(PERCUSSION)` notes still has every drum.
+    """
+    return evenly_spaced([NoteSpec(drum, drum.low, dyn, vel, hold) for drum in PERCUSSION
+                          for dyn, vel in DYNAMICS.items() for hold in lengths], max_notes)
 
 
 def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sample_rate: int = 22050,
                        seed: int = 0, progress: bool = True, *, sources: Sequence[str] | None = None,
                        holdout: Sequence[str] = (), percussion: bool = False,
                        instruments: Sequence[str] | None = None, pitches: Sequence[int] | None = None,
-                       max_notes: int | None = None, lengths_per_note: int = 2, force: bool = False,
+                       max_notes: int | None = None, max_percussion: int | None = None,
+                       lengths_per_note: int = 2, force: bool = False,
                        report: BuildReport | None = None) -> Corpus:
     """Render the notes corpus into `out` (wavs under `out/audio/<source>/`, `out/metadata.csv`).
 
@@ -174,6 +184,9 @@ def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sam
       (instrument, source).
     percussion: add the General MIDI drums of `PERCUSSION` (pitch unknown,
       family "percussion") from every source.
+    max_notes, max_percussion: per source, an evenly spaced subset of the
+      pitched plan / of the drums (a first part of a corpus, quick tests);
+      either is a subset of what the same call without it renders.
     Deterministic: the same arguments and seed give byte-identical files and
     metadata. Files already on disk are kept (resume); `force` re-renders all.
     Notes that render silent are left out and listed in `report.failed`.
@@ -194,7 +207,7 @@ def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sam
         plan = plan_notes(chosen, pitches=pitches, max_notes=max_notes, lengths_per_note=lengths_per_note,
                           rotate=j)
         if percussion:
-            plan += plan_percussion()
+            plan += plan_percussion(max_notes=max_percussion)
         usable = [s for s in plan if renderer.has_preset(s.instrument.program, s.instrument.bank)]
         for s in sorted({s.instrument.name for s in plan} - {s.instrument.name for s in usable}):
             report.failed.append((f"{src.name}/{s}", "no such preset in this SoundFont"))

@@ -33,6 +33,21 @@ def builtin_kind(path: Path) -> str | None:
     return None
 
 
+def first_start(path: Path) -> bool:
+    """True when `path` is the built-in notes folder without a finished corpus in it.
+
+    That is a fresh Space (no data/ at all), or a first start stopped before
+    its corpus was finished (the partial mark of `data.builtin.build_first_part`
+    is still there, or no metadata.csv was written yet): the app then serves a
+    first part and renders the rest in the background, resuming what is on disk.
+    """
+    from disentangle.data.builtin import is_partial
+
+    if builtin_kind(path) != "notes":
+        return False
+    return not (path / "metadata.csv").is_file() or is_partial(path)
+
+
 def suggestions(path: Path) -> list[str]:
     """Existing corpus folders whose names are close to `path`'s (beside it and under data/)."""
     names: dict[str, str] = {}

@@ -2,7 +2,9 @@
 
 The app opens with one corpus built (so startup costs what it did); the
 others (the phrases beside the notes, a folder the user uploads) are built the
-first time a user switches to them. A model is shown on a corpus under a key:
+first time a user switches to them. On a first start the corpus it opens with
+may be a first part of the default one (`stage`): the full corpus, built in the
+background, then replaces it, as a switch of corpus would without the switch. A model is shown on a corpus under a key:
 its own name on the corpus the app opened with, "<model> @ <corpus>" on the
 others, so any handler finds its explorer from the model key it is given and
 a key never means two things.
@@ -17,6 +19,7 @@ from pathlib import Path
 from disentangle.data.schema import Corpus
 from disentangle.explore.explorer import Explorer, Progress
 from disentangle.explore.projection import ProjectionParams
+from disentangle.explore.staged import Staged, StageStatus
 from disentangle.models.base import DisentangleModel
 
 SEP = " @ "
@@ -59,6 +62,7 @@ class ExplorerHub:
         self._sources: dict[str, CorpusSource] = {}
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
+        self._staged: Staged | None = None
 
     @classmethod
     def single(cls, explorer: Explorer) -> ExplorerHub:
@@ -89,6 +93,37 @@ class ExplorerHub:
         with self._lock:
             self._built[name] = explorer
             self._sources.pop(name, None)
+
+    def replace(self, name: str, explorer: Explorer) -> None:
+        """Serve `explorer` for the built corpus `name` from the next event on.
+
+        Events already running finish on the explorer they started with. The
+        model keys stay those of `name`, so open pages and sessions go on.
+        """
+        with self._lock:
+            if name not in self._built:
+                raise ValueError(f"the corpus {name!r} is not built; nothing to replace")
+            self._built[name] = explorer
+
+    def stage(self, staged: Staged) -> None:
+        """The default explorer is a first part; `staged` builds the full corpus, which replaces it.
+
+        Corpus rows keep their items across the swap when the full corpus lists
+        the first part's items first (as `data.builtin.finish_staged` does).
+        """
+        if staged.first is not self.default:
+            raise ValueError("a staged build must start from the default explorer")
+        self._staged = staged
+        staged.on_ready(lambda full: self.replace(self.default_name, full))
+
+    @property
+    def staged(self) -> Staged | None:
+        """The background build of the default corpus, if it was opened as a first part."""
+        return self._staged
+
+    def stage_status(self) -> StageStatus | None:
+        """Where the background build of the default corpus is (None: the corpus was opened whole)."""
+        return None if self._staged is None else self._staged.status()
 
     def is_built(self, name: str) -> bool:
         return name in self._built
