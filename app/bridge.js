@@ -17,7 +17,32 @@
     const d = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
     return typeof d === 'number' ? 'c:' + d : d;
   };
+  // Gradio mounts a new plot element for every figure it receives and drops the old one
+  // without Plotly.purge: the old plot stayed reachable (Plotly's window resize handler) with
+  // its two WebGL contexts, and once 16 were alive Chromium warned "Too many active WebGL
+  // contexts. Oldest context will be lost." (tests/app/test_browser_webgl.py). A plot that
+  // has left the page is purged and its contexts released.
+  const plots = new Set();
+  const release = (gd) => {
+    const gls = [];
+    try {
+      const canvases = gd._fullLayout && gd._fullLayout._glcanvas;
+      if (canvases) canvases.each(d => { if (d && d.regl && d.regl._gl) gls.push(d.regl._gl); });
+    } catch (e) { /* no WebGL layer */ }
+    try { if (window.Plotly) window.Plotly.purge(gd); } catch (e) { /* already torn down */ }
+    for (const gl of gls) {
+      const lose = gl.isContextLost() ? null : gl.getExtension('WEBGL_lose_context');
+      if (lose) lose.loseContext();
+    }
+  };
+  const purgeGone = () => {
+    for (const gd of document.querySelectorAll('.js-plotly-plot')) plots.add(gd);
+    for (const gd of plots) {
+      if (!gd.isConnected) { plots.delete(gd); release(gd); }
+    }
+  };
   const attach = () => {
+    purgeGone();
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
     gd.__bridged = true;

@@ -4,10 +4,12 @@ matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
 Small maps draw the corpus as an SVG `go.Scatter`; above `WEBGL_ABOVE`
 points it is one WebGL `go.Scattergl` trace (an SVG map of 100,000 points
-is 100,000 DOM elements, seconds per redraw). Whether WebGL contexts leak
-across Gradio's re-renders (the old reason for SVG everywhere) is checked by
-tests/app/test_browser_webgl.py, not yet passing (see there); small maps,
-which re-render most, stay SVG. The payload stays compact:
+is 100,000 DOM elements, seconds per redraw). WebGL contexts did leak
+across Gradio's re-renders (the old reason for SVG everywhere: Gradio mounts
+a new plot per update without purging the old one); app/bridge.js now purges
+a plot that leaves the page and releases its contexts, and
+tests/app/test_browser_webgl.py checks it. Small maps stay SVG all the same.
+The payload stays compact:
 coordinates, row numbers (`customdata`, the click bridge turns row r into
 "c:<r>") and colour indices travel as typed arrays, and per-point hover
 texts are only sent up to `HOVER_TEXT_MAX` points (above, the hover names
