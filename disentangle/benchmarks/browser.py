@@ -78,6 +78,34 @@ def point_boxes(page, limit: int = 400, every: int = 7) -> list[dict]:
     return page.evaluate(POINT_BOXES, [limit, every])
 
 
+# The ring around A or B (a layout shape and an annotation named "selected A"/"selected B",
+# figures.ring_shape): its anchor in data coordinates and on the page, where its drawn circle
+# is, and its drawn label.
+RING = """(slot) => {
+  const gd = document.querySelector('#latent_map .js-plotly-plot');
+  const fl = gd && gd._fullLayout, name = 'selected ' + slot;
+  const k = ((fl && fl.shapes) || []).findIndex(s => s && s.name === name);
+  if (k < 0 || !fl.shapes[k].visible) return null;
+  const s = fl.shapes[k], xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
+  const path = gd.querySelector(`.shapelayer path[data-index="${k}"]`);
+  const box = path && path.getBoundingClientRect();
+  const j = (fl.annotations || []).findIndex(a => a && a.name === name);
+  const text = gd.querySelector(`.annotation[data-index="${j}"]`);
+  const at = text && text.getBoundingClientRect();
+  return {x: s.xanchor, y: s.yanchor, left: r.left + xa._offset + xa.l2p(s.xanchor),
+          top: r.top + ya._offset + ya.l2p(s.yanchor),
+          drawn: box && box.width ? {left: box.left + box.width / 2, top: box.top + box.height / 2} : null,
+          label: text ? {text: text.textContent, left: at.left, top: at.top} : null};
+}"""
+
+
+def ring(page, slot: str = "A") -> dict | None:
+    """The ring around `slot` (A or B) on the map, None while hidden: anchor `x`, `y` (data),
+    `left`, `top` (page pixels), `drawn` (the centre of its drawn circle), `label` (its text and
+    top-left corner on the page)."""
+    return page.evaluate(RING, slot)
+
+
 def wait_for_map(page, timeout_ms: float = 300000) -> None:
     """Until the map has drawn its corpus points (SVG elements or a WebGL trace)."""
     page.wait_for_function("(() => { const gd = document.querySelector('#latent_map .js-plotly-plot');"

@@ -15,7 +15,14 @@ from __future__ import annotations
 import pytest
 from test_browser import ARGS, CHROMIUM, serve_app
 
-from disentangle.benchmarks.browser import _space_names, _switch_space, click_plot_point, point_boxes, wait_for_map
+from disentangle.benchmarks.browser import (
+    _space_names,
+    _switch_space,
+    click_plot_point,
+    point_boxes,
+    ring,
+    wait_for_map,
+)
 
 # The tiny-world prelude of test_browser.LAUNCHER, with every map drawn by WebGL.
 LAUNCHER = """
@@ -95,6 +102,9 @@ def test_webgl_map_draws_and_a_click_plays(webgl_app):
             boxes = point_boxes(page, 40, 1)
             assert len(boxes) >= 30
             click_plot_point(page, boxes[3])
+            at, box = ring(page, "A"), boxes[3]  # the ring (an SVG shape over the WebGL points) moved onto it
+            assert at is not None and abs(at["drawn"]["left"] - box["x"] - box["width"] / 2) < 1.5
+            assert abs(at["drawn"]["top"] - box["y"] - box["height"] / 2) < 1.5
             page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
             page.wait_for_function("/A:\\s*(sine|square|saw)_\\d+_(pp|mf|ff)/.test(document.body.innerText)",
                                    timeout=10000)

@@ -38,9 +38,9 @@ def test_map_figure_filters_and_marks(explorer):
     fig, caption = map_figure(explorer, "tiny", "timbre", PCA, MapOptions("instrument", "dynamics", ["ff"]), s)
     assert caption.startswith("12 of 36 items shown")
     names = [t.name for t in fig.data]
-    assert "mixture means" in names and "selected A" in names
-    sel = next(t for t in fig.data if t.name == "selected A")
-    assert len(sel.x) == 1
+    assert "mixture means" in names
+    ring = next(r for r in fig.layout.shapes if r.name == "selected A")
+    assert ring.visible and (ring.xanchor, ring.yanchor) == explorer.point_xy("tiny", "timbre", PCA, Ref.corpus(4), s)
     hover = [h for t in fig.data if t.hovertext is not None for h in t.hovertext]
     assert any("sine_48_ff" in h and "instrument: sine" in h for h in hover)
     fig, _ = map_figure(explorer, "tiny", "motion", PCA, MapOptions("pitch"), s)  # local space: one point per item
