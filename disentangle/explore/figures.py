@@ -41,7 +41,7 @@ MAX_CLASS_TRACES = 24
 WEBGL_ABOVE = 5000
 #: Corpus maps with more points carry no per-point hover texts.
 HOVER_TEXT_MAX = 20000
-#: Radius (px) of the rings around A and B.
+#: Radius (px) of the rings around A and B and around selected items.
 RING_PX = 10
 
 
@@ -157,7 +157,8 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
                components: Marks | None = None, extras: Marks | None = None,
                selected: dict[str, tuple[float, float] | None] | None = None,
                uirevision: str = "map", style: MapStyle | None = None,
-               highlight: Marks | None = None, neighbours: Marks | None = None) -> go.Figure:
+               highlight: Marks | None = None, neighbours: Marks | None = None,
+               selection: Marks | None = None) -> go.Figure:
     """The latent map as a plotly figure.
 
     The corpus is one trace drawn in a shuffled order, so no class hides
@@ -165,7 +166,8 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     more than MAX_CLASS_TRACES classes get a colour bar instead. components:
     mixture means (crosses; named only when few). extras: own sounds (stars).
     highlight: search hits; neighbours: the selected point's neighbours.
-    selected: rings around A and B, as layout shapes named
+    selection: the box / lasso selection (rings, so a linked or reloaded
+    view shows it). selected: rings around A and B, as layout shapes named
     "selected A"/"selected B" (`ring_shape`) so the browser can move them
     without redrawing a trace. uirevision keeps the user's zoom.
     """
@@ -226,6 +228,13 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
             showlegend=bool(len(marks.xy)),
             marker={"symbol": symbol, "size": style.point_size + 8, "line": {"width": 2.5, "color": colour}}))
+    if selection is not None and len(selection.xy):
+        fig.add_trace(go.Scatter(
+            x=selection.xy[:, 0], y=selection.xy[:, 1], mode="markers", name="selection",
+            customdata=list(selection.refs), hovertext=list(selection.names),
+            hovertemplate="%{hovertext}<extra>selection</extra>",
+            marker={"symbol": "circle-open", "size": 2 * RING_PX, "color": "#444444",
+                    "line": {"width": 2, "color": "#444444"}}))
     selected = selected or {}
     rings = [ring_shape(key, colour, selected.get(key)) for key, colour in (("A", "red"), ("B", "blue"))]
     fig.update_layout(shapes=[shape for shape, _ in rings], annotations=[label for _, label in rings])
