@@ -227,7 +227,9 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
             hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
             showlegend=bool(len(marks.xy)),
-            marker={"symbol": symbol, "size": style.point_size + 8, "line": {"width": 2.5, "color": colour}}))
+            # an open symbol is stroked in marker.color (line.color alone left Plotly's trace colour)
+            marker={"symbol": symbol, "size": style.point_size + 8, "color": colour,
+                    "line": {"width": 2.5, "color": colour}}))
     if selection is not None and len(selection.xy):
         fig.add_trace(go.Scatter(
             x=selection.xy[:, 0], y=selection.xy[:, 1], mode="markers", name="selection",
