@@ -17,7 +17,50 @@
     const d = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
     return typeof d === 'number' ? 'c:' + d : d;
   };
+  // The A / B rings are layout shapes with an annotation beside them, both named "selected A"
+  // / "selected B" (figures.ring_shape). In Plotly 3.3 a relayout of a position (calc+arraydraw)
+  // recomputes every trace (seconds at 100k points), so the position is written into the layout
+  // in place and the relayout names only an attribute that redraws the one shape and label
+  // (opacity: arraydraw).
+  const moveRing = (gd, slot, x, y) => {
+    const layout = gd.layout || {}, name = 'selected ' + slot, edit = {};
+    for (const [kind, at] of [['shapes', {xanchor: x, yanchor: y}], ['annotations', {x: x, y: y}]]) {
+      const k = (layout[kind] || []).findIndex(o => o && o.name === name);
+      if (k < 0) continue;
+      Object.assign(layout[kind][k], at, {visible: true});
+      edit[`${kind}[${k}].opacity`] = 1;
+    }
+    if (!Object.keys(edit).length || !window.Plotly) return false;
+    window.Plotly.relayout(gd, edit);
+    return true;
+  };
+  window.__disentangleRing = moveRing;
+  // Gradio mounts a new plot element for every figure it receives and drops the old one
+  // without Plotly.purge: the old plot stayed reachable (Plotly's window resize handler) with
+  // its two WebGL contexts, and once 16 were alive Chromium warned "Too many active WebGL
+  // contexts. Oldest context will be lost." (tests/app/test_browser_webgl.py). A plot that
+  // has left the page is purged and its contexts released.
+  const plots = new Set();
+  const release = (gd) => {
+    const gls = [];
+    try {
+      const canvases = gd._fullLayout && gd._fullLayout._glcanvas;
+      if (canvases) canvases.each(d => { if (d && d.regl && d.regl._gl) gls.push(d.regl._gl); });
+    } catch (e) { /* no WebGL layer */ }
+    try { if (window.Plotly) window.Plotly.purge(gd); } catch (e) { /* already torn down */ }
+    for (const gl of gls) {
+      const lose = gl.isContextLost() ? null : gl.getExtension('WEBGL_lose_context');
+      if (lose) lose.loseContext();
+    }
+  };
+  const purgeGone = () => {
+    for (const gd of document.querySelectorAll('.js-plotly-plot')) plots.add(gd);
+    for (const gd of plots) {
+      if (!gd.isConnected) { plots.delete(gd); release(gd); }
+    }
+  };
   const attach = () => {
+    purgeGone();
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
     gd.__bridged = true;
@@ -27,11 +70,7 @@
       const ref = refOf(p);
       if (!send('click_box', String(ref) + '|' + Date.now())) return;
       const checked = document.querySelector('#click_slot input:checked');
-      const slot = checked ? checked.value : 'A';
-      const idx = (gd.data || []).findIndex(t => t.name === 'selected ' + slot);
-      if (idx >= 0 && window.Plotly) {
-        window.Plotly.restyle(gd, {x: [[p.x]], y: [[p.y]], text: [[slot]]}, [idx]);
-      }
+      moveRing(gd, checked ? checked.value : 'A', p.x, p.y);
     });
     // Box or lasso selection -> the selected references, comma-separated.
     gd.on('plotly_selected', (ev) => {

@@ -78,6 +78,34 @@ def point_boxes(page, limit: int = 400, every: int = 7) -> list[dict]:
     return page.evaluate(POINT_BOXES, [limit, every])
 
 
+# The ring around A or B (a layout shape and an annotation named "selected A"/"selected B",
+# figures.ring_shape): its anchor in data coordinates and on the page, where its drawn circle
+# is, and its drawn label.
+RING = """(slot) => {
+  const gd = document.querySelector('#latent_map .js-plotly-plot');
+  const fl = gd && gd._fullLayout, name = 'selected ' + slot;
+  const k = ((fl && fl.shapes) || []).findIndex(s => s && s.name === name);
+  if (k < 0 || !fl.shapes[k].visible) return null;
+  const s = fl.shapes[k], xa = fl.xaxis, ya = fl.yaxis, r = gd.getBoundingClientRect();
+  const path = gd.querySelector(`.shapelayer path[data-index="${k}"]`);
+  const box = path && path.getBoundingClientRect();
+  const j = (fl.annotations || []).findIndex(a => a && a.name === name);
+  const text = gd.querySelector(`.annotation[data-index="${j}"]`);
+  const at = text && text.getBoundingClientRect();
+  return {x: s.xanchor, y: s.yanchor, left: r.left + xa._offset + xa.l2p(s.xanchor),
+          top: r.top + ya._offset + ya.l2p(s.yanchor),
+          drawn: box && box.width ? {left: box.left + box.width / 2, top: box.top + box.height / 2} : null,
+          label: text ? {text: text.textContent, left: at.left, top: at.top} : null};
+}"""
+
+
+def ring(page, slot: str = "A") -> dict | None:
+    """The ring around `slot` (A or B) on the map, None while hidden: anchor `x`, `y` (data),
+    `left`, `top` (page pixels), `drawn` (the centre of its drawn circle), `label` (its text and
+    top-left corner on the page)."""
+    return page.evaluate(RING, slot)
+
+
 def wait_for_map(page, timeout_ms: float = 300000) -> None:
     """Until the map has drawn its corpus points (SVG elements or a WebGL trace)."""
     page.wait_for_function("(() => { const gd = document.querySelector('#latent_map .js-plotly-plot');"
@@ -177,12 +205,18 @@ def measure(url: str, args: argparse.Namespace) -> dict:
 def dropdown_options(page, elem_id: str) -> list:
     """Open the `gr.Dropdown` `#elem_id` and return its option elements.
 
-    Gradio 6.31 lists them as `li[role=option]` (the chosen one prefixed with a
-    check mark), not the older `ul.options li`.
+    Gradio 6.31 lists them as `li[role=option]` inside the dropdown (the chosen
+    one prefixed with a check mark, its name in `aria-label`), not the older
+    `ul.options li`. The elements are a snapshot: Gradio may re-render the list
+    at any time, so clicking one of them can fail ("not attached to the DOM");
+    `choose_option` clicks through a locator instead. The list opens when the
+    input gets the focus, so an input that still has it loses it first.
     """
-    page.click(f"#{elem_id} input")
-    page.wait_for_selector("[role=option]", timeout=15000)
-    return page.query_selector_all("[role=option]")
+    box = page.locator(f"#{elem_id} input")
+    box.blur()
+    box.click()
+    page.wait_for_selector(f"#{elem_id} [role=option]", timeout=15000)
+    return page.query_selector_all(f"#{elem_id} [role=option]")
 
 
 def _option_text(el) -> str:
@@ -190,27 +224,36 @@ def _option_text(el) -> str:
 
 
 def choose_option(page, elem_id: str, name: str) -> None:
-    """Pick option `name` of the dropdown `#elem_id` as a user does (the tests use it too)."""
-    seen = []
-    for el in dropdown_options(page, elem_id):
-        if _option_text(el) == name:
-            el.click()
-            return
-        seen.append(_option_text(el))
-    raise ValueError(f"#{elem_id} has no option {name!r} (options shown: {seen})")
+    """Pick option `name` of the dropdown `#elem_id` as a user does (the tests use it too).
+
+    The list opens when the input gets the focus: a click on an input that
+    still has it (after Escape closed the list) opens nothing, which is why the
+    WebGL re-render test "could not open the space dropdown"; the input loses
+    the focus first. The option is clicked through a locator, which
+    finds it again if Gradio re-rendered the list in between (a stale element
+    handle failed with "not attached to the DOM")."""
+    box = page.locator(f"#{elem_id} input")
+    box.blur()
+    box.click()
+    option = page.locator(f"#{elem_id}").get_by_role("option", name=name, exact=True)
+    try:
+        option.click(timeout=15000)
+    except Exception as exc:  # playwright's TimeoutError: say which option was missing
+        raise ValueError(f"#{elem_id} has no option {name!r}") from exc
 
 
 def _space_names(page) -> list[str]:
     names = [_option_text(el) for el in dropdown_options(page, "space_select")]
-    page.keyboard.press("Escape")
+    page.locator("#space_select input").blur()  # closes the list
     return names
 
 
-def _switch_space(page, name: str) -> float:
+def _switch_space(page, name: str, timeout_ms: float = 60000) -> float:
     choose_option(page, "space_select", name)
     return _since_gesture(page, f"(() => {{ const gd = document.querySelector('{PLOT}');"
                                 f" return gd && gd.layout && gd.layout.title &&"
-                                f" gd.layout.title.text.includes(' / ' + {json.dumps(name)} + ' ('); }})()")
+                                f" gd.layout.title.text.includes(' / ' + {json.dumps(name)} + ' ('); }})()",
+                          timeout_ms)
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -176,16 +176,19 @@ def browser_figures(url: str, switches: int) -> dict:
                 clicks.append(_since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}", 60000))
             out["hover_s"] = sorted(hovers)
             out["click_to_audio_s"] = sorted(clicks[1:])
-            names = _space_names(page)
-            took = [_switch_space(page, names[(n + 1) % len(names)]) for n in range(len(names))]
-            out["heap_after_1_switch_mb"] = page.evaluate(HEAP)
-            for n in range(switches):
-                took.append(_switch_space(page, names[(n + 1) % len(names)]))
-            page.wait_for_timeout(1000)
-            out["switch_cached_s"] = sorted(took[len(names):])
-            out["heap_after_switches_mb"] = page.evaluate(HEAP)
-            out["switches"] = switches + len(names)
-            out["dom_nodes"] = page.evaluate("document.getElementsByTagName('*').length")
+            try:
+                names = _space_names(page)
+                took = [_switch_space(page, names[(n + 1) % len(names)]) for n in range(len(names))]
+                out["heap_after_1_switch_mb"] = page.evaluate(HEAP)
+                for n in range(switches):
+                    took.append(_switch_space(page, names[(n + 1) % len(names)]))
+                page.wait_for_timeout(1000)
+                out["switch_cached_s"] = sorted(took[len(names):])
+                out["heap_after_switches_mb"] = page.evaluate(HEAP)
+                out["switches"] = switches + len(names)
+                out["dom_nodes"] = page.evaluate("document.getElementsByTagName('*').length")
+            except Exception as exc:  # noqa: BLE001 -- keep the figures measured so far, say what failed
+                out["switch_error"] = f"{type(exc).__name__}: {exc}"
         finally:
             browser.close()
     return out
@@ -225,6 +228,11 @@ def run(args: argparse.Namespace) -> dict:
             finally:
                 stop_app(proc)
             med = (lambda v: float(np.median(v)) if v else float("nan"))
+            if "switch_error" in b:
+                print(f"[{n:,}] space switches not measured: {b['switch_error']}", flush=True)
+                b.setdefault("switch_cached_s", []), b.setdefault("switches", 0)
+                b.setdefault("heap_after_1_switch_mb", float("nan"))
+                b.setdefault("heap_after_switches_mb", float("nan"))
             print(f"[{n:,}] browser ({b['map_type']}): map drawn {b['map_drawn_s']:.1f} s, hover "
                   f"{med(b['hover_s']):.2f} s, click -> audio {med(b['click_to_audio_s']):.2f} s, switch "
                   f"{med(b['switch_cached_s']):.2f} s (median), heap {b['heap_after_1_switch_mb']:.0f} -> "

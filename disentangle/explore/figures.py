@@ -4,10 +4,13 @@ matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
 Small maps draw the corpus as an SVG `go.Scatter`; above `WEBGL_ABOVE`
 points it is one WebGL `go.Scattergl` trace (an SVG map of 100,000 points
-is 100,000 DOM elements, seconds per redraw). Whether WebGL contexts leak
-across Gradio's re-renders (the old reason for SVG everywhere) is checked by
-tests/app/test_browser_webgl.py, not yet passing (see there); small maps,
-which re-render most, stay SVG. The payload stays compact:
+is 100,000 DOM elements, seconds per redraw). WebGL contexts did leak
+across Gradio's re-renders (the old reason for SVG everywhere: Gradio mounts
+a new plot per update without purging the old one); app/bridge.js now purges
+a plot that leaves the page and releases its contexts, and
+tests/app/test_browser_webgl.py checks it. Small maps stay SVG all the same.
+The A / B rings are layout shapes and annotations (`ring_shape`), which the
+browser moves without redrawing any trace. The payload stays compact:
 coordinates, row numbers (`customdata`, the click bridge turns row r into
 "c:<r>") and colour indices travel as typed arrays, and per-point hover
 texts are only sent up to `HOVER_TEXT_MAX` points (above, the hover names
@@ -38,6 +41,8 @@ MAX_CLASS_TRACES = 24
 WEBGL_ABOVE = 5000
 #: Corpus maps with more points carry no per-point hover texts.
 HOVER_TEXT_MAX = 20000
+#: Radius (px) of the rings around A and B and around selected items.
+RING_PX = 10
 
 
 def spectrogram_image(x: np.ndarray, lo: float | None = None, hi: float | None = None,
@@ -152,7 +157,8 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
                components: Marks | None = None, extras: Marks | None = None,
                selected: dict[str, tuple[float, float] | None] | None = None,
                uirevision: str = "map", style: MapStyle | None = None,
-               highlight: Marks | None = None, neighbours: Marks | None = None) -> go.Figure:
+               highlight: Marks | None = None, neighbours: Marks | None = None,
+               selection: Marks | None = None) -> go.Figure:
     """The latent map as a plotly figure.
 
     The corpus is one trace drawn in a shuffled order, so no class hides
@@ -160,8 +166,10 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     more than MAX_CLASS_TRACES classes get a colour bar instead. components:
     mixture means (crosses; named only when few). extras: own sounds (stars).
     highlight: search hits; neighbours: the selected point's neighbours.
-    selected: rings around A and B, in traces named "selected A"/"selected B"
-    so the browser can move them. uirevision keeps the user's zoom.
+    selection: the box / lasso selection (rings, so a linked or reloaded
+    view shows it). selected: rings around A and B, as layout shapes named
+    "selected A"/"selected B" (`ring_shape`) so the browser can move them
+    without redrawing a trace. uirevision keeps the user's zoom.
     """
     style = style or MapStyle()
     fig = go.Figure()
@@ -219,15 +227,19 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
             hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
             showlegend=bool(len(marks.xy)),
-            marker={"symbol": symbol, "size": style.point_size + 8, "line": {"width": 2.5, "color": colour}}))
-    selected = selected or {}
-    for key, colour in (("A", "red"), ("B", "blue")):
-        xy = selected.get(key)
+            # an open symbol is stroked in marker.color (line.color alone left Plotly's trace colour)
+            marker={"symbol": symbol, "size": style.point_size + 8, "color": colour,
+                    "line": {"width": 2.5, "color": colour}}))
+    if selection is not None and len(selection.xy):
         fig.add_trace(go.Scatter(
-            x=[xy[0]] if xy else [], y=[xy[1]] if xy else [], mode="markers+text", name=f"selected {key}",
-            text=[key] if xy else [], textposition="top right", textfont={"color": colour, "size": 14},
-            hoverinfo="skip", showlegend=False,
-            marker={"symbol": "circle-open", "size": 20, "line": {"width": 3, "color": colour}, "color": colour}))
+            x=selection.xy[:, 0], y=selection.xy[:, 1], mode="markers", name="selection",
+            customdata=list(selection.refs), hovertext=list(selection.names),
+            hovertemplate="%{hovertext}<extra>selection</extra>",
+            marker={"symbol": "circle-open", "size": 2 * RING_PX, "color": "#444444",
+                    "line": {"width": 2, "color": "#444444"}}))
+    selected = selected or {}
+    rings = [ring_shape(key, colour, selected.get(key)) for key, colour in (("A", "red"), ("B", "blue"))]
+    fig.update_layout(shapes=[shape for shape, _ in rings], annotations=[label for _, label in rings])
     fig.update_layout(
         title={"text": title, "font": {"size": 13}}, height=600, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision,
@@ -238,6 +250,25 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         xaxis={"showgrid": False, "zeroline": False, "showticklabels": False},
         yaxis={"showgrid": False, "zeroline": False, "showticklabels": False})
     return fig
+
+
+def ring_shape(key: str, colour: str, xy: tuple[float, float] | None) -> tuple[dict, dict]:
+    """The ring around A or B: a circle of RING_PX around a point and the label `key` beside it.
+
+    A layout shape and an annotation (Plotly draws a pixel-sized shape's own label far off its
+    circle), both named "selected <key>", not a trace: the browser moves them by writing their
+    position into the layout and redrawing those two alone (bridge.js), where moving a trace,
+    or a relayout of a position, recomputes every trace. Hidden when `xy` is None.
+    """
+    x, y = (float(xy[0]), float(xy[1])) if xy is not None else (0.0, 0.0)
+    shape = {"type": "circle", "name": f"selected {key}", "xref": "x", "yref": "y", "layer": "above",
+             "xsizemode": "pixel", "ysizemode": "pixel", "xanchor": x, "yanchor": y,
+             "x0": -RING_PX, "x1": RING_PX, "y0": -RING_PX, "y1": RING_PX, "visible": xy is not None,
+             "line": {"color": colour, "width": 3}}
+    label = {"name": f"selected {key}", "xref": "x", "yref": "y", "x": x, "y": y, "text": key,
+             "showarrow": False, "xanchor": "left", "yanchor": "bottom", "xshift": RING_PX - 2,
+             "yshift": RING_PX - 2, "font": {"color": colour, "size": 14}, "visible": xy is not None}
+    return shape, label
 
 
 def label_positions(xy: np.ndarray) -> list[str]:

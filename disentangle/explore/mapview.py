@@ -92,12 +92,13 @@ def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, o
                            session)
     neighbours = ref_marks(ex, model, space, params,
                             session.neighbours if opts.neighbours is None else opts.neighbours, session)
+    selection = ref_marks(ex, model, space, params, session.selection, session)
     selected = {slot: ex.point_xy(model, space, params, session.get(slot), session) for slot in ("A", "B")}
     scope = entry.model.space(space).scope
     title = f"{model} / {space} ({scope}{', time-averaged' if scope == 'local' else ''}) - {params.label()}"
     fig = latent_map(points, opts.colour_by, title, components, extras, selected,
                      uirevision=f"{model}/{space}/{params.key()}", style=opts.style,
-                     highlight=highlight, neighbours=neighbours)
+                     highlight=highlight, neighbours=neighbours, selection=selection)
     timing = "from cache" if proj.from_cache else f"fitted in {proj.seconds:.1f} s"
     caption = (f"{int(visible.sum()):,} of {len(items):,} items shown; map {timing}."
                + (f" Explained variance: {', '.join(f'{v:.0%}' for v in proj.explained)}." if proj.explained else "")

@@ -10,12 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from disentangle.benchmarks.browser import click_plot_point
+from disentangle.benchmarks.browser import click_plot_point, ring
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-quic"]
+# Watches the map from the test's own plotly_click listener, which runs right after the
+# bridge's: whether the click recomputed the traces (calcdata replaced) or restyled one.
+WATCH_CLICK = """() => {
+  const gd = document.querySelector('#latent_map .js-plotly-plot');
+  const watch = window.__watch = {restyles: 0, calcdata: gd.calcdata};
+  gd.on('plotly_restyle', () => { watch.restyles++; });
+  gd.on('plotly_click', () => {
+    watch.atClick = {recomputed: gd.calcdata !== watch.calcdata, restyles: watch.restyles};
+  });
+}"""
 LAUNCHER = """
 import runpy, sys
 sys.path.insert(0, {explore!r})
@@ -89,7 +99,19 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = page.query_selector_all("#latent_map .js-plotly-plot .scatterlayer .trace .point")
             assert len(points) >= 36
-            click_plot_point(page, points[4].bounding_box())
+            assert ring(page, "A") is None  # nothing selected yet
+            page.evaluate(WATCH_CLICK)
+            box = points[4].bounding_box()
+            click_plot_point(page, box)
+            # The ring moved onto the point at once, drawn there, labelled, and no trace was
+            # restyled or recomputed (moving a trace's ring took 3.7 s at 100k points).
+            page.wait_for_function("window.__watch.atClick", timeout=30000)
+            assert page.evaluate("window.__watch.atClick") == {"recomputed": False, "restyles": 0}
+            centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            at = ring(page, "A")
+            assert at is not None and at["label"]["text"] == "A"
+            assert abs(at["left"] - centre[0]) < 1.5 and abs(at["top"] - centre[1]) < 1.5, (at, centre)
+            assert abs(at["drawn"]["left"] - centre[0]) < 1.5 and abs(at["drawn"]["top"] - centre[1]) < 1.5, at
             link = page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
             href = link.get_attribute("href")
             assert "/gradio_api/file=" in href
@@ -99,9 +121,8 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
                                    timeout=10000)
             status = page.evaluate(f"fetch({href!r}).then(r => r.status)")
             assert status == 200
-            ring = page.evaluate("(() => { const gd = document.querySelector('#latent_map .js-plotly-plot');"
-                                 " const t = gd.data.find(t => t.name === 'selected A'); return t.x.length; })()")
-            assert ring == 1  # the clicked point stays highlighted
+            after = ring(page, "A")  # the clicked point stays highlighted
+            assert after is not None and (after["x"], after["y"]) == (at["x"], at["y"])
             page.screenshot(path=str(out / "app_click.png"), full_page=True)
         finally:
             browser.close()

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from test_browser import ARGS, CHROMIUM, REPO, serve_app, served_app  # noqa: F401  (a fixture)
 
-from disentangle.benchmarks.browser import choose_option, click_plot_point
+from disentangle.benchmarks.browser import choose_option, click_plot_point, ring
 
 PLOT = "#latent_map .js-plotly-plot"
 TITLE = f"(document.querySelector('{PLOT}') || {{}}).layout && document.querySelector('{PLOT}').layout.title.text"
@@ -43,6 +43,32 @@ def _wait_title(page, words: str, timeout=120000) -> None:
 
 def _n_points(page) -> int:
     return page.evaluate(f"document.querySelectorAll('{PLOT} .scatterlayer .trace:first-child .point').length")
+
+
+# Where corpus rows sit on the map (data coordinates): {row: [x, y]} for the given rows.
+ROWS_XY = f"""(rows) => {{
+  const t = document.querySelector('{PLOT}')._fullData[0], out = {{}};
+  for (let i = 0; i < t.x.length; i++) {{
+    const row = Number(t.customdata[i]);
+    if (rows.includes(row)) out[row] = [t.x[i], t.y[i]];
+  }}
+  return out;
+}}"""
+# The selection's rings (the "selection" trace): [[x, y], ...].
+SELECTION_XY = (f"(() => {{ const t = document.querySelector('{PLOT}')._fullData.find(t => t.name === 'selection');"
+                " return t ? Array.from(t.x).map((x, i) => [x, t.y[i]]) : []; })()")
+
+
+def _assert_highlighted(page, a_row: int, selection: list[int]) -> None:
+    """The map rings A at corpus row `a_row` (where it is drawn too) and the selected rows."""
+    at = ring(page, "A")
+    assert at is not None and at["label"]["text"] == "A", at
+    xy = page.evaluate(ROWS_XY, [a_row, *selection])
+    assert (at["x"], at["y"]) == pytest.approx(tuple(xy[str(a_row)]), abs=1e-6), (at, xy)
+    assert at["drawn"] and abs(at["drawn"]["left"] - at["left"]) < 1.5 and abs(at["drawn"]["top"] - at["top"]) < 1.5
+    rings = sorted(map(tuple, page.evaluate(SELECTION_XY)))
+    wanted = sorted(tuple(xy[str(r)]) for r in selection)
+    assert [v for p in rings for v in p] == pytest.approx([v for p in wanted for v in p], abs=1e-6), (rings, xy)
 
 
 def _tab(page, name: str) -> None:
@@ -89,9 +115,11 @@ def test_save_load_and_link_give_the_same_view(served_app, tmp_path):  # noqa: F
             page.screenshot(path=str(out / "app_session_saved.png"), full_page=True)
             a_text = page.evaluate("document.body.innerText.match(/A:\\s*\\S+/)[0]")
 
-            # The link opens the same view in a new tab.
+            # The link opens the same view in a new tab, A and the selection ringed on the map.
+            a_row = int(link.split("a=c%3A")[1].split("&")[0])
             shared = _open(browser, link)
             _wait_title(shared, "/ pitch (")
+            _assert_highlighted(shared, a_row, [1, 2, 5])
             _tab(shared, "Selection")
             shared.wait_for_function("/3 selected/.test(document.querySelector('#selection_summary').innerText)",
                                      timeout=60000)
@@ -108,6 +136,7 @@ def test_save_load_and_link_give_the_same_view(served_app, tmp_path):  # noqa: F
             fresh.wait_for_function("/Session loaded/.test(document.querySelector('#session_msg').innerText)",
                                     timeout=60000)
             _wait_title(fresh, "/ pitch (")
+            _assert_highlighted(fresh, a_row, [1, 2, 5])
             _tab(fresh, "Selection")
             fresh.wait_for_function("/3 selected/.test(document.querySelector('#selection_summary').innerText)",
                                     timeout=60000)

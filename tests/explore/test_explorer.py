@@ -34,13 +34,14 @@ def test_latents_and_maps_come_from_disk_cache(world, explorer, monkeypatch):
 
 
 def test_map_figure_filters_and_marks(explorer):
-    s = Session(a=Ref.corpus(4))
+    s = Session(a=Ref.corpus(4), selection=[Ref.corpus(1), Ref.corpus(5)])
     fig, caption = map_figure(explorer, "tiny", "timbre", PCA, MapOptions("instrument", "dynamics", ["ff"]), s)
     assert caption.startswith("12 of 36 items shown")
     names = [t.name for t in fig.data]
-    assert "mixture means" in names and "selected A" in names
-    sel = next(t for t in fig.data if t.name == "selected A")
-    assert len(sel.x) == 1
+    assert "mixture means" in names and "selection" in names
+    ring = next(r for r in fig.layout.shapes if r.name == "selected A")
+    assert ring.visible and (ring.xanchor, ring.yanchor) == explorer.point_xy("tiny", "timbre", PCA, Ref.corpus(4), s)
+    assert list(next(t for t in fig.data if t.name == "selection").customdata) == ["c:1", "c:5"]
     hover = [h for t in fig.data if t.hovertext is not None for h in t.hovertext]
     assert any("sine_48_ff" in h and "instrument: sine" in h for h in hover)
     fig, _ = map_figure(explorer, "tiny", "motion", PCA, MapOptions("pitch"), s)  # local space: one point per item

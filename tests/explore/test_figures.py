@@ -36,7 +36,14 @@ def test_map_traces_and_refs():
                      extras=Marks(np.zeros((1, 2)), ["mine"], ["u:0"]), selected={"A": (1.0, 2.0), "B": None})
     names = [t.name for t in fig.data]
     assert names[:3] == ["corpus", "a", "b"] and "c" not in names  # filtered class hidden
-    assert {"mixture means", "your sounds", "selected A", "selected B"} <= set(names)
+    assert {"mixture means", "your sounds"} <= set(names)
+    rings = {r.name: r for r in fig.layout.shapes}  # A and B: layout shapes the browser moves
+    assert rings["selected A"].visible and (rings["selected A"].xanchor, rings["selected A"].yanchor) == (1.0, 2.0)
+    assert rings["selected B"].visible is False
+    labels = {a.name: a for a in fig.layout.annotations}
+    marks = {t.name: t for t in fig.data}  # open symbols are stroked in their marker colour
+    assert (marks["neighbours"].marker.color, marks["search hits"].marker.color) == ("#2ca02c", "#ff7f0e")
+    assert (labels["selected A"].text, labels["selected A"].x, labels["selected A"].visible) == ("A", 1.0, True)
     rows = list(fig.data[0].customdata)  # corpus points carry their row number (the bridge adds "c:")
     assert 0 in rows and 2 not in rows
     refs = [r for t in fig.data[1:] if t.customdata is not None for r in t.customdata]
