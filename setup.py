@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent
 #: repository folder -> (folder inside the package, files to ship)
 SHIPPED = {
     "checkpoints": ("checkpoints", ("*.pt", "*.report.json", "*.report.md")),
-    "app": ("_app", ("*.py",)),
+    "app": ("_app", ("*.py", "*.js")),  # bridge.js: the page script layout.py reads beside it
 }
 
 
