@@ -59,6 +59,22 @@ def webgl_app(world, tmp_path):
     yield from serve_app(world, tmp_path, launcher=LAUNCHER, start_timeout=600)
 
 
+@pytest.fixture
+def webgl_page(request):
+    """(page, WebGL console warnings) on the served WebGL app, in Chromium; closed after the test."""
+    if not CHROMIUM.exists():  # before the app is served
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    url = request.getfixturevalue("webgl_app")
+    with sync_playwright() as p:
+        browser, page, warnings = _open(p, url)
+        try:
+            yield page, warnings
+        finally:
+            browser.close()
+
+
 def _open(p, url):
     # precise heap sizes (not rounded buckets) and a callable gc(), for the heap check
     browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
@@ -87,66 +103,50 @@ HEAP = """async () => {
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_webgl_map_draws_and_a_click_plays(webgl_app):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser, page, _ = _open(p, webgl_app)
-        try:
-            assert page.evaluate("document.querySelector('#latent_map .js-plotly-plot')._fullData[0].type") \
-                == "scattergl"
-            # no SVG element per corpus point (only the few means / marks remain SVG)
-            assert page.evaluate("document.querySelectorAll('#latent_map .scatterlayer .point').length") < 36
-            boxes = point_boxes(page, 40, 1)
-            assert len(boxes) >= 30
-            click_plot_point(page, boxes[3])
-            at, box = ring(page, "A"), boxes[3]  # the ring (an SVG shape over the WebGL points) moved onto it
-            assert at is not None and abs(at["drawn"]["left"] - box["x"] - box["width"] / 2) < 1.5
-            assert abs(at["drawn"]["top"] - box["y"] - box["height"] / 2) < 1.5
-            page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
-            page.wait_for_function("/A:\\s*(sine|square|saw)_\\d+_(pp|mf|ff)/.test(document.body.innerText)",
-                                   timeout=10000)
-        finally:
-            browser.close()
+def test_webgl_map_draws_and_a_click_plays(webgl_page):
+    page, _ = webgl_page
+    assert page.evaluate("document.querySelector('#latent_map .js-plotly-plot')._fullData[0].type") \
+        == "scattergl"
+    # no SVG element per corpus point (only the few means / marks remain SVG)
+    assert page.evaluate("document.querySelectorAll('#latent_map .scatterlayer .point').length") < 36
+    boxes = point_boxes(page, 40, 1)
+    assert len(boxes) >= 30
+    click_plot_point(page, boxes[3])
+    at, box = ring(page, "A"), boxes[3]  # the ring (an SVG shape over the WebGL points) moved onto it
+    assert at is not None and abs(at["drawn"]["left"] - box["x"] - box["width"] / 2) < 1.5
+    assert abs(at["drawn"]["top"] - box["y"] - box["height"] / 2) < 1.5
+    page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
+    page.wait_for_function("/A:\\s*(sine|square|saw)_\\d+_(pp|mf|ff)/.test(document.body.innerText)",
+                           timeout=10000)
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_webgl_rerenders_leave_no_context_behind(webgl_app):
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser, page, warnings = _open(p, webgl_app)
-        try:
-            names = _space_names(page)
-            assert len(names) >= 2, names
-            made_before = page.evaluate("window.__glMade")
-            n = 0
-            for name in names[1:] + names[:1]:  # the first round: every space's map fitted once
-                _switch_space(page, name, 300000)
-                n += 1
-            heap_first = page.evaluate(HEAP)
-            for _ in range(10):  # then 10 more maps, all from the cache
-                _switch_space(page, names[(n + 1) % len(names)], 300000)
-                n += 1
-            page.wait_for_timeout(1000)
-            heap_last = page.evaluate(HEAP)
-            live, active = page.evaluate("[window.__glLive(), window.__glActive()]")
-            made = page.evaluate("window.__glMade") - made_before
-            print(f"{n} re-renders: {made} WebGL contexts made, {live} on the page, {active} not lost; "
-                  f"heap {heap_first / 2**20:.1f} -> {heap_last / 2**20:.1f} MB")
-            assert made >= n, (made, n)  # every re-render drew with new WebGL contexts
-            assert active == live <= 3, (live, active, made)  # none outlives its plot
-            assert not [w for w in warnings if "Too many active WebGL contexts" in w], warnings
-            assert heap_last <= 1.10 * heap_first, (heap_first, heap_last)
-            wait_for_map(page, 30000)
-            boxes = point_boxes(page, 40, 1)  # the last map still takes clicks
-            page.evaluate("window.__lastPlay = window.__disentangleLastPlay || 0")
-            click_plot_point(page, boxes[5])
-            page.wait_for_function("(window.__disentangleLastPlay || 0) > window.__lastPlay", timeout=60000)
-        finally:
-            browser.close()
+def test_webgl_rerenders_leave_no_context_behind(webgl_page):
+    page, warnings = webgl_page
+    names = _space_names(page)
+    assert len(names) >= 2, names
+    made_before = page.evaluate("window.__glMade")
+    n = 0
+    for name in names[1:] + names[:1]:  # the first round: every space's map fitted once
+        _switch_space(page, name, 300000)
+        n += 1
+    heap_first = page.evaluate(HEAP)
+    for _ in range(10):  # then 10 more maps, all from the cache
+        _switch_space(page, names[(n + 1) % len(names)], 300000)
+        n += 1
+    page.wait_for_timeout(1000)
+    heap_last = page.evaluate(HEAP)
+    live, active = page.evaluate("[window.__glLive(), window.__glActive()]")
+    made = page.evaluate("window.__glMade") - made_before
+    print(f"{n} re-renders: {made} WebGL contexts made, {live} on the page, {active} not lost; "
+          f"heap {heap_first / 2**20:.1f} -> {heap_last / 2**20:.1f} MB")
+    assert made >= n, (made, n)  # every re-render drew with new WebGL contexts
+    assert active == live <= 3, (live, active, made)  # none outlives its plot
+    assert not [w for w in warnings if "Too many active WebGL contexts" in w], warnings
+    assert heap_last <= 1.10 * heap_first, (heap_first, heap_last)
+    wait_for_map(page, 30000)
+    boxes = point_boxes(page, 40, 1)  # the last map still takes clicks
+    page.evaluate("window.__lastPlay = window.__disentangleLastPlay || 0")
+    click_plot_point(page, boxes[5])
+    page.wait_for_function("(window.__disentangleLastPlay || 0) > window.__lastPlay", timeout=60000)
