@@ -230,9 +230,10 @@ def run(args: argparse.Namespace) -> dict:
             med = (lambda v: float(np.median(v)) if v else float("nan"))
             if "switch_error" in b:
                 print(f"[{n:,}] space switches not measured: {b['switch_error']}", flush=True)
-                b.setdefault("switch_cached_s", []), b.setdefault("switches", 0)
-                b.setdefault("heap_after_1_switch_mb", float("nan"))
-                b.setdefault("heap_after_switches_mb", float("nan"))
+                for key, missing in (("switch_cached_s", []), ("switches", 0),
+                                     ("heap_after_1_switch_mb", float("nan")),
+                                     ("heap_after_switches_mb", float("nan"))):
+                    b.setdefault(key, missing)
             print(f"[{n:,}] browser ({b['map_type']}): map drawn {b['map_drawn_s']:.1f} s, hover "
                   f"{med(b['hover_s']):.2f} s, click -> audio {med(b['click_to_audio_s']):.2f} s, switch "
                   f"{med(b['switch_cached_s']):.2f} s (median), heap {b['heap_after_1_switch_mb']:.0f} -> "
