@@ -80,32 +80,56 @@
       send('selection_box', refs.join(',') + '|' + Date.now());
     });
   };
-  // Marks drawn by the server's JSON ({x, y, refs, names}) into an existing trace.
-  window.__disentangleMark = (trace, text) => {
+  // Marks from the server's JSON ({x, y, refs, names}): the layout shapes "<kind> 0", "<kind> 1", ...
+  // (figures.mark_shapes) are moved in place and shown or hidden, like the rings; more are
+  // copied from the first. A restyle of a marks trace recomputed every trace and held back the
+  // click's audio (0.4-0.6 s at 3,600 points).
+  window.__disentangleMark = (kind, text) => {
     const gd = document.querySelector('#latent_map .js-plotly-plot');
-    if (!gd || !window.Plotly || !text) return;
+    if (!gd || !window.Plotly || !text || !gd.layout || !gd.layout.shapes) return;
     let m;
     try { m = JSON.parse(text); } catch (e) { return; }
-    const idx = (gd.data || []).findIndex(t => t.name === trace);
-    if (idx < 0) return;
-    window.Plotly.restyle(gd, {x: [m.x], y: [m.y], customdata: [m.refs], hovertext: [m.names],
-                               showlegend: m.x.length > 0}, [idx]);
+    const shapes = gd.layout.shapes, edit = {}, prefix = kind + ' ';
+    const mine = shapes.filter(s => s && typeof s.name === 'string' && s.name.startsWith(prefix));
+    if (!mine.length) return;
+    for (let i = mine.length; i < m.x.length; i++) {
+      const copy = JSON.parse(JSON.stringify(mine[0]));
+      copy.name = prefix + i;
+      shapes.push(copy);
+    }
+    shapes.forEach((s, k) => {
+      if (!s || typeof s.name !== 'string' || !s.name.startsWith(prefix)) return;
+      const i = Number(s.name.slice(prefix.length)), show = i < m.x.length;
+      if (!show && s.visible === false) return;  // hidden and staying hidden: nothing to redraw
+      Object.assign(s, show ? {xanchor: m.x[i], yanchor: m.y[i], visible: true} : {visible: false});
+      edit[`shapes[${k}].opacity`] = 1;
+    });
+    if (Object.keys(edit).length) window.Plotly.relayout(gd, edit);
   };
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   setInterval(attach, 1000);
 
-  // 2. One sound at a time: whichever player starts pauses every other one,
-  // including players of other tabs and ones Gradio keeps outside the DOM.
-  const playing = new Set();
+  // 2. One sound at a time: whichever player starts pauses every other one, including
+  // players of other tabs and ones Gradio keeps outside the DOM (its waveform players call
+  // play(); the browser's own players, which autoplay by attribute, only fire 'play').
+  // __disentangleLastPlay stamps when sound actually starts ('playing'), for the benchmark.
+  const playing = new Set(), watched = new WeakSet();
+  const stamp = () => { window.__disentangleLastPlay = performance.now(); };
+  const started = (media) => {
+    for (const other of playing) {
+      if (other !== media && !other.paused) other.pause();
+    }
+    playing.add(media);
+    if (!watched.has(media)) { watched.add(media); media.addEventListener('playing', stamp); }
+  };
   const play = HTMLMediaElement.prototype.play;
   HTMLMediaElement.prototype.play = function (...args) {
-    for (const other of playing) {
-      if (other !== this && !other.paused) other.pause();
-    }
-    playing.add(this);
-    window.__disentangleLastPlay = performance.now();
+    started(this);
     return play.apply(this, args);
   };
+  document.addEventListener('play', (ev) => {
+    if (ev.target instanceof HTMLMediaElement) started(ev.target);
+  }, true);
   window.__disentanglePlaying = () => [...playing].filter(m => !m.paused).length;
 
   // 3. Keyboard (ignored while typing): r replays, s swaps A and B,

@@ -89,10 +89,10 @@ class BrowseHandlers:
         session.hits = hits
         params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
         rows = [[n + 1, *self._row(ex, r)] for n, r in enumerate(hits[:200])]
-        more = " (the first 200 listed)" if len(hits) > 200 else ""
+        more = " (the first 200 listed and marked)" if len(hits) > 200 else ""
         summary = f"{len(hits)} items match **{query}**{more}; pick one to select it." if hits else \
             f"nothing matches **{query}**"
-        return rows, self._marks_json(model, space, params, hits, session), summary, session
+        return rows, self._marks_json(model, space, params, hits[:200], session), summary, session
 
     def pick_hit(self, model, slot, autoplay, session, evt: gr.SelectData):
         """A search hit picked in the table -> it plays and becomes A (or B)."""

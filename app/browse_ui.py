@@ -14,9 +14,9 @@ from gradio.events import Dependency
 from wiring import Trigger, listen
 
 
-def mark_js(trace: str) -> str:
-    """A browser-side step that draws the JSON marks into the map's `trace` (bridge.js)."""
-    return f"(marks) => {{ window.__disentangleMark && window.__disentangleMark({trace!r}, marks); return []; }}"
+def mark_js(kind: str) -> str:
+    """A browser-side step that moves the map's `kind` marks onto the JSON's points (bridge.js)."""
+    return f"(marks) => {{ window.__disentangleMark && window.__disentangleMark({kind!r}, marks); return []; }}"
 
 
 @dataclass
@@ -82,7 +82,7 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
                 which = gr.Dropdown(which_choices, value="map space", label="nearest to A in")
                 k = gr.Slider(1, 30, 8, step=1, label="how many")
             nb_table = gr.Dataframe(headers=NEIGHBOUR_COLUMNS, interactive=False, elem_id="neighbour_table",
-                                    label="neighbours of A (pick one to hear it as B; keys n / p)", max_height=300)
+                                    label="neighbours of A (green diamonds on the map; pick one to hear it as B; keys n / p)", max_height=300)
         with gr.Tab("Search", elem_id="search_tab"):
             with gr.Row():
                 query = gr.Textbox(placeholder="a file name part or label values: violin C4 ff", label="search",
@@ -90,7 +90,7 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
                 search_btn = gr.Button("Find", scale=1)
             hits_md = gr.Markdown(elem_id="search_summary")
             hits_table = gr.Dataframe(headers=HIT_COLUMNS, interactive=False, elem_id="hit_table",
-                                      label="matches (pick one to select it)", max_height=300)
+                                      label="matches (orange circles on the map; pick one to select it)", max_height=300)
         with gr.Tab("Selection", elem_id="selection_tab"):
             sel_md = gr.Markdown("Nothing selected: choose *Box select* or *Lasso select* in the map's tool bar "
                                  "and drag.", elem_id="selection_summary")

@@ -124,7 +124,10 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                     autoplay = gr.Dropdown(list(AUTOPLAY), value=AUTOPLAY[0], label="on click, play")
                 selection = gr.Markdown(h.selection_md(Session()))
                 swap_btn = gr.Button("swap A and B", size="sm", elem_id="swap_ab")
-                play = gr.Audio(label="playing", interactive=False, autoplay=True, elem_id="play_audio")
+                # The browser's own player: Gradio's waveform player fetched, decoded and drew the
+                # clip before it started it (~250 ms of a click's wait, measured in Chromium).
+                play = gr.Audio(label="playing", interactive=False, autoplay=True, elem_id="play_audio",
+                                waveform_options=gr.WaveformOptions(show_recording_waveform=False))
                 with gr.Row():
                     original = gr.Audio(label="original (input clip)", interactive=False, elem_id="original_audio")
                     recon = gr.Audio(label="model rendering", interactive=False, elem_id="recon_audio")

@@ -43,6 +43,13 @@ WEBGL_ABOVE = 5000
 HOVER_TEXT_MAX = 20000
 #: Radius (px) of the rings around A and B and around selected items.
 RING_PX = 10
+#: Marks the browser moves in place (layout shapes named "<name> <i>", `mark_shapes`):
+#: name -> (at most how many, colour, SVG path in pixels around the point). Neighbours are
+#: at most the neighbour slider's maximum; search hits the first ones the table lists.
+MARK_SHAPES: dict[str, tuple[int, str, str]] = {
+    "neighbours": (30, "#2ca02c", "M0,-9L9,0L0,9L-9,0Z"),
+    "search hits": (200, "#ff7f0e", "M-7,0A7,7 0 1,0 7,0A7,7 0 1,0 -7,0Z"),
+}
 
 
 def spectrogram_image(x: np.ndarray, lo: float | None = None, hi: float | None = None,
@@ -219,17 +226,6 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
             text=list(extras.names), textposition="bottom center", customdata=list(extras.refs),
             hovertemplate="your sound: %{text}<extra></extra>",
             marker={"symbol": "star", "size": 16, "color": "gold", "line": {"width": 1.5, "color": "black"}}))
-    # Always present (maybe empty), so the browser can move them without a redraw.
-    for marks, name, colour, symbol in ((highlight, "search hits", "#ff7f0e", "circle-open"),
-                                        (neighbours, "neighbours", "#2ca02c", "diamond-open")):
-        marks = marks if marks is not None else Marks(np.zeros((0, 2)), [], [])
-        fig.add_trace(go.Scatter(
-            x=marks.xy[:, 0], y=marks.xy[:, 1], mode="markers", name=name, customdata=list(marks.refs),
-            hovertext=list(marks.names), hovertemplate="%{hovertext}<extra>" + name + "</extra>",
-            showlegend=bool(len(marks.xy)),
-            # an open symbol is stroked in marker.color (line.color alone left Plotly's trace colour)
-            marker={"symbol": symbol, "size": style.point_size + 8, "color": colour,
-                    "line": {"width": 2.5, "color": colour}}))
     if selection is not None and len(selection.xy):
         fig.add_trace(go.Scatter(
             x=selection.xy[:, 0], y=selection.xy[:, 1], mode="markers", name="selection",
@@ -239,7 +235,9 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
                     "line": {"width": 2, "color": "#444444"}}))
     selected = selected or {}
     rings = [ring_shape(key, colour, selected.get(key)) for key, colour in (("A", "red"), ("B", "blue"))]
-    fig.update_layout(shapes=[shape for shape, _ in rings], annotations=[label for _, label in rings])
+    # Always present (maybe hidden), so the browser can move them without a redraw.
+    shapes = [*mark_shapes("search hits", highlight), *mark_shapes("neighbours", neighbours)]
+    fig.update_layout(shapes=shapes + [shape for shape, _ in rings], annotations=[label for _, label in rings])
     fig.update_layout(
         title={"text": title, "font": {"size": 13}}, height=600, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision,
@@ -269,6 +267,25 @@ def ring_shape(key: str, colour: str, xy: tuple[float, float] | None) -> tuple[d
              "showarrow": False, "xanchor": "left", "yanchor": "bottom", "xshift": RING_PX - 2,
              "yshift": RING_PX - 2, "font": {"color": colour, "size": 14}, "visible": xy is not None}
     return shape, label
+
+
+def mark_shapes(name: str, marks: Marks | None) -> list[dict]:
+    """The `name` marks ("neighbours", "search hits") as layout shapes named "<name> <i>", one
+    around each point of `marks` up to MARK_SHAPES[name][0]; with no marks, one hidden shape that
+    the browser copies when marks come.
+
+    Layout shapes, not a trace: in Plotly 3.3 a restyle of any trace recomputes every trace
+    (0.4-0.6 s at 3,600 points, seconds at 100k, measured in Chromium), and the marks of a
+    click came in while its audio was loading and held it back. The browser moves these the
+    way it moves the A / B rings (bridge.js `__disentangleMark`). A shape takes no clicks or
+    hovers: the corpus point under it answers both, and the table beside the map lists them.
+    """
+    count, colour, path = MARK_SHAPES[name]
+    xy = marks.xy[:count] if marks is not None else np.zeros((0, 2))
+    spots = [(float(x), float(y), True) for x, y in xy] or [(0.0, 0.0, False)]
+    return [{"type": "path", "name": f"{name} {i}", "xref": "x", "yref": "y", "layer": "above",
+             "xsizemode": "pixel", "ysizemode": "pixel", "xanchor": x, "yanchor": y, "path": path,
+             "visible": shown, "line": {"color": colour, "width": 2.5}} for i, (x, y, shown) in enumerate(spots)]
 
 
 def label_positions(xy: np.ndarray) -> list[str]:

@@ -14,6 +14,28 @@ from disentangle.benchmarks.browser import click_plot_point, table_rows_js
 PLOT = "#latent_map .js-plotly-plot"
 
 
+# For each shown `kind` mark: how far (px) its drawn path's centre is from its anchor point.
+MARK_OFFSETS_JS = f"""(kind) => {{
+  const gd = document.querySelector('{PLOT}'), fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
+  const r = gd.getBoundingClientRect(), out = [];
+  fl.shapes.forEach((s, k) => {{
+    if (!s.name || !s.name.startsWith(kind + ' ') || !s.visible) return;
+    const path = gd.querySelector(`.shapelayer path[data-index="${{k}}"]`);
+    if (!path) {{ out.push(1e9); return; }}
+    const b = path.getBoundingClientRect();
+    out.push(Math.hypot(b.left + b.width / 2 - (r.left + xa._offset + xa.l2p(s.xanchor)),
+                        b.top + b.height / 2 - (r.top + ya._offset + ya.l2p(s.yanchor))));
+  }});
+  return out;
+}}"""
+
+
+def shown_marks_js(kind: str) -> str:
+    """A JS expression: how many `kind` marks (layout shapes "<kind> <i>") the map draws now."""
+    return (f"document.querySelector('{PLOT}')._fullLayout.shapes"
+            f".filter(s => s.name && s.name.startsWith('{kind} ') && s.visible).length")
+
+
 def _click_point(page, index: int) -> None:
     points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
     click_plot_point(page, points[index].bounding_box())
@@ -45,9 +67,10 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
             # Gradio 6 renders a table's rows as div[role=row] (a virtualised table): counting
             # `tbody tr` is what made the table look empty here (it never was).
             page.wait_for_function(f"{table_rows_js('neighbour_table')}.length >= 8", timeout=30000)
-            page.wait_for_function(f"(() => {{ const gd = document.querySelector('{PLOT}');"
-                                   " const t = gd.data.find(t => t.name === 'neighbours');"
-                                   " return t && t.x.length === 8; })()", timeout=15000)
+            page.wait_for_function(f"{shown_marks_js('neighbours')} === 8", timeout=15000)
+            # each diamond is drawn around its point: its path's centre is the point's pixel
+            off = page.evaluate(MARK_OFFSETS_JS, "neighbours")
+            assert len(off) == 8 and max(off) < 2.0, off
             assert "_" in page.evaluate(f"{table_rows_js('neighbour_table')}[0].innerText")
             page.screenshot(path=str(out / "app_neighbours.png"), full_page=True)
 
@@ -61,9 +84,7 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
                 page.get_by_role("tab", name="Search").click()
             page.fill("#search_query textarea, #search_query input", "saw ff")
             page.keyboard.press("Enter")
-            page.wait_for_function(f"(() => {{ const gd = document.querySelector('{PLOT}');"
-                                   " const t = gd.data.find(t => t.name === 'search hits');"
-                                   " return t && t.x.length === 4; })()", timeout=30000)
+            page.wait_for_function(f"{shown_marks_js('search hits')} === 4", timeout=30000)
             page.wait_for_function(f"{table_rows_js('hit_table')}.length === 4", timeout=15000)
             page.screenshot(path=str(out / "app_search.png"), full_page=True)
 

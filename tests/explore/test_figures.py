@@ -41,8 +41,10 @@ def test_map_traces_and_refs():
     assert rings["selected A"].visible and (rings["selected A"].xanchor, rings["selected A"].yanchor) == (1.0, 2.0)
     assert rings["selected B"].visible is False
     labels = {a.name: a for a in fig.layout.annotations}
-    marks = {t.name: t for t in fig.data}  # open symbols are stroked in their marker colour
-    assert (marks["neighbours"].marker.color, marks["search hits"].marker.color) == ("#2ca02c", "#ff7f0e")
+    # Neighbours and search hits: hidden shapes the browser moves (no trace to restyle).
+    marks = [r for r in fig.layout.shapes if r.name.startswith(("neighbours ", "search hits "))]
+    assert [r.name for r in marks] == ["search hits 0", "neighbours 0"] and not any(r.visible for r in marks)
+    assert {"neighbours", "search hits"}.isdisjoint(names)
     assert (labels["selected A"].text, labels["selected A"].x, labels["selected A"].visible) == ("A", 1.0, True)
     rows = list(fig.data[0].customdata)  # corpus points carry their row number (the bridge adds "c:")
     assert 0 in rows and 2 not in rows
@@ -52,6 +54,18 @@ def test_map_traces_and_refs():
     pts.visible = np.ones(n, dtype=bool)
     many = latent_map(pts, "pitch")  # 30 numeric classes -> one trace with a colour scale
     assert many.data[0].marker.showscale
+
+
+def test_mark_shapes_follow_the_marks():
+    n = 12
+    pts = MapPoints(np.random.default_rng(0).normal(size=(n, 2)), [f"c:{i}" for i in range(n)], {},
+                    [f"item {i}" for i in range(n)], np.ones(n, dtype=bool))
+    near = Marks(np.array([[1.0, 2.0], [3.0, 4.0]]), ["x", "y"], ["c:1", "c:2"])
+    fig = latent_map(pts, None, neighbours=near, highlight=Marks(np.ones((250, 2)), ["h"] * 250, ["c:0"] * 250))
+    shown = {r.name: r for r in fig.layout.shapes if r.visible}
+    assert (shown["neighbours 1"].xanchor, shown["neighbours 1"].yanchor) == (3.0, 4.0)
+    assert "neighbours 2" not in {r.name for r in fig.layout.shapes} and shown["neighbours 0"].line.color == "#2ca02c"
+    assert sum(k.startswith("search hits ") for k in shown) == 200  # the ones the table lists
 
 
 def test_probe_heatmap():
