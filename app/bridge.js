@@ -36,7 +36,8 @@
   };
   window.__disentangleRing = moveRing;
   // Gradio mounts a new plot element for every figure it receives and drops the old one
-  // without Plotly.purge: the old plot stayed reachable (Plotly's window resize handler) with
+  // without Plotly.purge (maps no longer go through it, see __disentangleDraw, but any
+  // other re-mount would): the old plot stayed reachable (Plotly's window resize handler) with
   // its two WebGL contexts, and once 16 were alive Chromium warned "Too many active WebGL
   // contexts. Oldest context will be lost." (tests/app/test_browser_webgl.py). A plot that
   // has left the page is purged and its contexts released.
@@ -105,6 +106,33 @@
       edit[`shapes[${k}].opacity`] = 1;
     });
     if (Object.keys(edit).length) window.Plotly.relayout(gd, edit);
+  };
+  // Maps from the server (figure JSON in the hidden #map_json box) are drawn into the plot the
+  // page mounted once. Gradio's gr.Plot mounts a new plot element for every figure: a new
+  // plot and new WebGL contexts per map (newPlot, then react again), 1-4 s a space switch at
+  // 100k points. Options as Gradio's own plot sets them (responsive, autosize, room for the
+  // title). A map that comes before the plot is mounted waits for it; only the latest is kept.
+  let pendingMap = null;
+  const drawPending = () => {
+    const gd = document.querySelector('#latent_map .js-plotly-plot');
+    if (!pendingMap || !gd || !window.Plotly || !gd._fullLayout) return false;
+    const fig = pendingMap;
+    pendingMap = null;
+    const layout = fig.layout || {};
+    layout.autosize = true;
+    layout.margin = Object.assign({}, layout.margin, {autoexpand: true});
+    if (layout.title) layout.margin.t = Math.max(100, layout.margin.t || 0);
+    window.Plotly.react(gd, fig.data || [], layout, Object.assign({}, fig.config, {responsive: true}));
+    return true;
+  };
+  window.__disentangleDraw = (text) => {
+    if (!text) return;
+    try { pendingMap = JSON.parse(text); } catch (e) { return; }
+    if (drawPending()) return;
+    const started = performance.now();
+    const wait = setInterval(() => {
+      if (drawPending() || !pendingMap || performance.now() - started > 120000) clearInterval(wait);
+    }, 50);
   };
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   setInterval(attach, 1000);

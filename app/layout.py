@@ -16,12 +16,14 @@ from wiring import PRIVATE, Listener, Queue
 
 from disentangle.explore import validate as v
 from disentangle.explore.explorer import Explorer
+from disentangle.explore.figures import empty_map
 from disentangle.explore.hub import ExplorerHub
 from disentangle.explore.session import Session
 from disentangle.explore.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, MAX_UPLOAD_SECONDS
 
-# The browser side (click bridge, one sound at a time, keyboard) lives in bridge.js.
+# The browser side (click bridge, map drawing, one sound at a time, keyboard) lives in bridge.js.
 BRIDGE_JS = (Path(__file__).resolve().parent / "bridge.js").read_text()
+DRAW_JS = "(text) => { window.__disentangleDraw && window.__disentangleDraw(text); return []; }"
 
 #: Gradio's temporary files (uploads, every rendered clip and image) older than an
 #: hour are deleted every 10 minutes: the folder grew ~65 MB per round of clicks.
@@ -115,7 +117,9 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                     opacity = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="opacity")
                     only_sel = gr.Checkbox(False, label="show only the selection")
                     update_btn = gr.Button("Update map", size="sm", variant="secondary")
-                plot = gr.Plot(elem_id="latent_map", label="latent map")
+                # Mounted once: every map is drawn into it by the browser (bridge.js), from map_json.
+                gr.Plot(empty_map(), elem_id="latent_map", label="latent map")
+                map_json = gr.Textbox(elem_id="map_json", visible="hidden")
                 caption = gr.Markdown()
                 click_box = gr.Textbox(elem_id="click_box", visible="hidden")
             with gr.Column(scale=2):
@@ -226,7 +230,7 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
         # Maps get their own single worker: a slow fit queues other map requests,
         # never the clicks, sweeps and samples (which use the default workers).
         maps: Queue = {"concurrency_id": "maps", "concurrency_limit": 1}
-        project: Listener = {"fn": h.project, "inputs": proj_in, "outputs": [plot, caption],
+        project: Listener = {"fn": h.project, "inputs": proj_in, "outputs": [map_json, caption],
                              "show_progress": "minimal", "show_progress_on": [caption], **maps}
         model_outs = [space, sw_space, ip_space, sp_space, tw_space, gr_space, *pickers, probe, report, show_comp,
                       colour, filter_label, filter_values]
@@ -248,7 +252,8 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
         loaded_file.then(lambda: None, None, stools.upload, **PRIVATE)
         stools.save_btn.click(sh.save, url_in, stools.file, api_name="save_session")
         # The address bar follows the view: a copied URL opens the same map and selection.
-        plot.change(sh.query, url_in, stools.url_box, **PRIVATE, show_progress="hidden").then(
+        map_json.change(None, map_json, None, js=DRAW_JS, **PRIVATE)
+        map_json.change(sh.query, url_in, stools.url_box, **PRIVATE, show_progress="hidden").then(
             None, stools.url_box, None, js=URL_JS, **PRIVATE)
         corpus.input(ch.switch, [corpus, state], [model, header, stools.msg, state], api_name="switch_corpus",
                      **maps).then(**keep_view, **PRIVATE).then(**project, **PRIVATE)
@@ -269,7 +274,8 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
             picked.input(**project, **PRIVATE)
         for slider in (point_size, opacity):
             slider.release(**project, **PRIVATE)
-        space.input(h.space_colour, [model, space, colour], colour, **PRIVATE).then(**project, **PRIVATE)
+        space_map: Listener = {**project, "fn": h.project_space, "outputs": [map_json, caption, colour]}
+        space.select(**space_map, **PRIVATE)
         for umap_or_tsne in (n_neighbors, min_dist, perplexity):
             umap_or_tsne.input(**project, **PRIVATE)
         raw_inputs(model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour, filter_label,

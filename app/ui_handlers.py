@@ -165,6 +165,7 @@ class Handlers:
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
                 filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
                 only_selection=False, progress=gr.Progress()):  # noqa: B008 (Gradio injects progress through this default)
+        """The map of a space: (the figure as plotly JSON, which the page draws into its one plot; caption)."""
         session = fresh(session)
         model = self.model(model)
         space = self.space(model, space)
@@ -181,7 +182,21 @@ class Handlers:
         opts = MapOptions(colour_by, filter_label, values, v.flag(show_components, "mark mixture means"), style,
                           only=[r.index for r in session.selection]
                           if v.flag(only_selection, "show only the selection") and session.selection else None)
-        return map_figure(self.ex_of(model), model, space, params, opts, session)
+        fig, caption = map_figure(self.ex_of(model), model, space, params, opts, session)
+        return fig.to_json(), caption
+
+    @user_errors(3, message_at=1)
+    def project_space(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
+                      filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
+                      only_selection=False, progress=gr.Progress()):  # noqa: B008 (as in `project`)
+        """A space picked: its map coloured by the space's own label when the corpus has it, in one
+        answer (map, caption, colour); as two steps a switch waited for a second round trip."""
+        colour = self.space_colour(self.model(model), self.space(self.model(model), space), colour_by)
+        colour_by = colour.get("value", colour_by)
+        fig, caption = self.project(model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
+                                    filter_label, filter_values, show_components, session, point_size, opacity,
+                                    only_selection, progress)
+        return fig, caption, colour
 
     # --- click to hear -------------------------------------------------------
     @user_errors(6, message_at=4)

@@ -2,13 +2,15 @@
 
 matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
-Small maps draw the corpus as an SVG `go.Scatter`; above `WEBGL_ABOVE`
-points it is one WebGL `go.Scattergl` trace (an SVG map of 100,000 points
-is 100,000 DOM elements, seconds per redraw). WebGL contexts did leak
-across Gradio's re-renders (the old reason for SVG everywhere: Gradio mounts
-a new plot per update without purging the old one); app/bridge.js now purges
-a plot that leaves the page and releases its contexts, and
-tests/app/test_browser_webgl.py checks it. Small maps stay SVG all the same.
+The corpus is one WebGL `go.Scattergl` trace (above `WEBGL_ABOVE` points,
+now 0: every map). An SVG map of 100,000 points is 100,000 DOM elements,
+seconds per redraw, and even at 3,600 points an SVG redraw took 250-500 ms
+in Chromium here against 55-140 ms for WebGL. The page mounts one plot
+(`empty_map`) and draws every map into it (app/bridge.js
+`__disentangleDraw`), so its WebGL contexts are made once: Gradio's own
+plot mounted a new element per figure, whose contexts cost ~150 ms to make
+and ~90 ms to release a switch, and leaked before bridge.js purged them
+(tests/app/test_browser_webgl.py checks both).
 The A / B rings are layout shapes and annotations (`ring_shape`), which the
 browser moves without redrawing any trace. The payload stays compact:
 coordinates, row numbers (`customdata`, the click bridge turns row r into
@@ -37,8 +39,8 @@ _LUT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_VIRIDI
 QUALITATIVE = list(plotly.colors.qualitative.Dark24) + list(plotly.colors.qualitative.Light24)
 #: Above this many classes a label is drawn as one trace with a colour scale.
 MAX_CLASS_TRACES = 24
-#: Corpus maps with more points are drawn with WebGL (`go.Scattergl`).
-WEBGL_ABOVE = 5000
+#: Corpus maps with more points are drawn with WebGL (`go.Scattergl`): all of them (see above).
+WEBGL_ABOVE = 0
 #: Corpus maps with more points carry no per-point hover texts.
 HOVER_TEXT_MAX = 20000
 #: Radius (px) of the rings around A and B and around selected items.
@@ -191,15 +193,13 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         numeric = np.array([float(v) if v != "" else np.nan for v in shown_values], np.float32)
         marker.update(color=numeric, colorscale="Viridis", showscale=True,
                       colorbar={"title": {"text": colour_by, "side": "right"}, "thickness": 12, "x": 1.0})
-    else:
+    else:  # class indices (one byte each) on a stepped colour scale, not hex strings
+        # (plotly validated 3,600 hex strings one by one: 0.16 s a map)
         colours = palette(colour_by, classes)
-        marker["color"] = [colours.get(v, UNKNOWN_COLOUR) for v in shown_values]
+        marker.update(_indexed_colours([colours.get(v, UNKNOWN_COLOUR) for v in shown_values]))
     rows = (np.asarray(points.rows, np.int32)[idx] if points.rows is not None
             else np.array([_row_number(points.refs[i]) for i in idx], np.int32))
-    big = len(idx) > WEBGL_ABOVE
-    if big and not continuous:  # class indices (one byte each) on a stepped colour scale, not hex strings
-        marker.update(_indexed_colours([colours.get(v, UNKNOWN_COLOUR) for v in shown_values]))
-    trace = go.Scattergl if big else go.Scatter
+    trace = go.Scattergl if len(idx) > WEBGL_ABOVE else go.Scatter
     if len(idx) <= HOVER_TEXT_MAX and len(points.hover) == len(points.refs):
         hover: dict = {"hovertext": [points.hover[i] for i in idx], "hovertemplate": "%{hovertext}<extra></extra>"}
     else:  # no per-point strings (they were 14 MB at 100k): the row number; a click tells the rest
@@ -247,6 +247,16 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         plot_bgcolor="white",
         xaxis={"showgrid": False, "zeroline": False, "showticklabels": False},
         yaxis={"showgrid": False, "zeroline": False, "showticklabels": False})
+    return fig
+
+
+def empty_map(text: str = "drawing the map ...") -> go.Figure:
+    """The figure the page mounts first; every map after it is drawn into the same plot
+    (bridge.js `__disentangleDraw`)."""
+    fig = go.Figure()
+    fig.update_layout(title={"text": text, "font": {"size": 13}}, height=600, plot_bgcolor="white",
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"visible": False}, yaxis={"visible": False})
     return fig
 
 
@@ -300,6 +310,8 @@ def label_positions(xy: np.ndarray) -> list[str]:
 
 def _indexed_colours(colours: list[str]) -> dict:
     """Per-point colours -> {color: uint8 indices, colorscale, cmin, cmax} drawing the same colours."""
+    if not colours:
+        return {"color": np.zeros(0, np.uint8), "showscale": False}
     distinct = sorted(set(colours))[:256]
     index = {c: k for k, c in enumerate(distinct)}
     top = max(len(distinct) - 1, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from disentangle.benchmarks.browser import click_plot_point, ring
+from disentangle.benchmarks.browser import click_plot_point, point_boxes, ring, wait_for_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -95,13 +95,13 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(served_app)
-            page.wait_for_selector("#latent_map .js-plotly-plot .scatterlayer .trace .point", timeout=60000)
+            wait_for_map(page, 60000)
             page.wait_for_timeout(1500)  # let the click bridge attach
-            points = page.query_selector_all("#latent_map .js-plotly-plot .scatterlayer .trace .point")
+            points = point_boxes(page, 60, 1)  # WebGL points: boxes from the data and the axes
             assert len(points) >= 36
             assert ring(page, "A") is None  # nothing selected yet
             page.evaluate(WATCH_CLICK)
-            box = points[4].bounding_box()
+            box = points[4]
             click_plot_point(page, box)
             # The ring moved onto the point at once, drawn there, labelled, and no trace was
             # restyled or recomputed (moving a trace's ring took 3.7 s at 100k points).

@@ -9,7 +9,7 @@ from test_browser import (  # noqa: F401  (served_app comes from there too)
     served_app,
 )
 
-from disentangle.benchmarks.browser import click_plot_point, table_rows_js
+from disentangle.benchmarks.browser import click_plot_point, point_boxes, table_rows_js, wait_for_map
 
 PLOT = "#latent_map .js-plotly-plot"
 
@@ -37,8 +37,7 @@ def shown_marks_js(kind: str) -> str:
 
 
 def _click_point(page, index: int) -> None:
-    points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
-    click_plot_point(page, points[index].bounding_box())
+    click_plot_point(page, point_boxes(page, 60, 1)[index])
 
 
 @pytest.mark.browser
@@ -56,7 +55,7 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1200})
             page.goto(served_app, wait_until="domcontentloaded", timeout=180000)  # slow on a busy machine
-            page.wait_for_selector(f"{PLOT} .scatterlayer .trace .point", timeout=180000)
+            wait_for_map(page, 180000)
             page.wait_for_timeout(1500)  # let the click bridge attach
 
             # Neighbours of a click: listed by name and drawn on the map. Gradio renders a

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from test_browser import ARGS, CHROMIUM, REPO, serve_app, served_app  # noqa: F401  (a fixture)
 
-from disentangle.benchmarks.browser import choose_option, click_plot_point, ring
+from disentangle.benchmarks.browser import choose_option, click_plot_point, point_boxes, ring, wait_for_map
 
 PLOT = "#latent_map .js-plotly-plot"
 TITLE = f"(document.querySelector('{PLOT}') || {{}}).layout && document.querySelector('{PLOT}').layout.title.text"
@@ -31,7 +31,7 @@ def served_two(world, tmp_path):
 def _open(browser, url):
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
     page.goto(url, wait_until="domcontentloaded", timeout=180000)
-    page.wait_for_selector(f"{PLOT} .scatterlayer .trace .point", timeout=180000)
+    wait_for_map(page, 180000)
     page.wait_for_timeout(1500)  # let the click bridge attach
     return page
 
@@ -41,8 +41,13 @@ def _wait_title(page, words: str, timeout=120000) -> None:
                            timeout=timeout)
 
 
+# How many corpus points the map draws (WebGL: no element per point).
+N_POINTS = f"(document.querySelector('{PLOT}')._fullData || []).filter(t => t.name === 'corpus')" \
+           ".reduce((n, t) => n + (t._length || 0), 0)"
+
+
 def _n_points(page) -> int:
-    return page.evaluate(f"document.querySelectorAll('{PLOT} .scatterlayer .trace:first-child .point').length")
+    return page.evaluate(N_POINTS)
 
 
 # Where corpus rows sit on the map (data coordinates): {row: [x, y]} for the given rows.
@@ -89,8 +94,7 @@ def test_save_load_and_link_give_the_same_view(served_app, tmp_path):  # noqa: F
         try:
             page = _open(browser, served_app)
             # A view: A clicked, the pitch space, two points box-selected by the bridge.
-            points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
-            click_plot_point(page, points[4].bounding_box())
+            click_plot_point(page, point_boxes(page, 60, 1)[4])
             page.wait_for_function("/A:\\s*\\S*(sine|square|saw)_/.test(document.body.innerText)", timeout=60000)
             choose_option(page, "space_select", "pitch")
             _wait_title(page, "/ pitch (")
@@ -171,8 +175,7 @@ def test_switch_corpus_and_map_your_folder(served_two, tmp_path):
             assert _n_points(page) == 36
             # Another corpus, built on this first switch.
             choose_option(page, "corpus_select", "notes (built on first use)")
-            page.wait_for_function(f"document.querySelectorAll('{PLOT} .scatterlayer .trace:first-child .point')"
-                                   ".length === 12", timeout=180000)
+            page.wait_for_function(f"{N_POINTS} === 12", timeout=180000)
             assert "12 items" in page.inner_text("body")
             page.screenshot(path=str(out / "app_corpus_switched.png"), full_page=True)
 
@@ -190,8 +193,7 @@ def test_switch_corpus_and_map_your_folder(served_two, tmp_path):
                                    " const names = (gd && gd.data || []).map(t => t.name);"
                                    " return names.includes('noise') && names.includes('sine'); })()",
                                    timeout=180000)
-            points = page.query_selector_all(f"{PLOT} .scatterlayer .trace:first-child .point")
-            click_plot_point(page, points[0].bounding_box())
+            click_plot_point(page, point_boxes(page, 60, 1)[0])
             page.wait_for_function("/A:\\s*\\S*(sine|noise)_\\d/.test(document.body.innerText)", timeout=60000)
             page.screenshot(path=str(out / "app_your_folder.png"), full_page=True)
         finally:

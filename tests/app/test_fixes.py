@@ -118,7 +118,8 @@ def test_refitting_keeps_the_map_visible_with_one_progress_indicator(explorer):
 
     demo = build_demo(explorer, "pca")
     config = demo.get_config_file()
-    plot = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "latent_map")
+    # maps come as JSON in #map_json and are drawn into the one #latent_map plot (bridge.js)
+    plot = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "map_json")
     drawing = [d for d in config["dependencies"] if plot in [o for o in d["outputs"]]
                and d.get("show_progress_on") is not None]
     assert drawing, "no event draws the map"

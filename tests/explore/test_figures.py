@@ -50,7 +50,7 @@ def test_map_traces_and_refs():
     assert 0 in rows and 2 not in rows
     refs = [r for t in fig.data[1:] if t.customdata is not None for r in t.customdata]
     assert "u:0" in refs and "k:t:1" in refs
-    assert all(t.type == "scatter" for t in fig.data)  # small maps: SVG, not WebGL
+    assert fig.data[0].type == "scattergl"  # every corpus is WebGL (one plot, contexts made once)
     pts.visible = np.ones(n, dtype=bool)
     many = latent_map(pts, "pitch")  # 30 numeric classes -> one trace with a colour scale
     assert many.data[0].marker.showscale
@@ -85,7 +85,8 @@ def test_no_class_is_drawn_under_another():
     corpus = fig.data[0]
     assert corpus.name == "corpus" and corpus.marker.opacity == 0.5 and corpus.marker.size == 4
     colours = palette("dynamics", class_order("dynamics", {"pp", "mf", "ff"}))
-    top = list(corpus.marker.color[-60:])  # the last points drawn lie on top
+    scale = {round(k * (len(corpus.marker.colorscale) - 1)): c for k, c in corpus.marker.colorscale}
+    top = [scale[int(i)] for i in corpus.marker.color[-60:]]  # the last points drawn lie on top
     assert all(top.count(colours[c]) >= 8 for c in ("pp", "mf", "ff"))
 
 
