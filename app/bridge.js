@@ -69,10 +69,15 @@
       const p = ev && ev.points && ev.points[0];
       if (!p || p.customdata === undefined || p.customdata === null) return;
       const ref = refOf(p);
-      if (!send('click_box', String(ref) + '|' + Date.now())) return;
+      quickPlay(gd, ref);  // first: the sound is what the listener waits for
+      const stamped = String(ref) + '|' + Date.now();
+      if (!send('click_box', stamped)) return;
+      send('click_nb_box', stamped);  // its neighbours, asked at once (browse_ui.py says why a second box)
       const checked = document.querySelector('#click_slot input:checked');
       moveRing(gd, checked ? checked.value : 'A', p.x, p.y);
     });
+    gd.on('plotly_hover', (ev) => onHover(gd, ev));
+    gd.on('plotly_unhover', () => clearTimeout(resting));
     // Box or lasso selection -> the selected references, comma-separated.
     gd.on('plotly_selected', (ev) => {
       if (!ev || !ev.points) return;
@@ -137,16 +142,19 @@
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   setInterval(attach, 1000);
 
-  // 2. One sound at a time: whichever player starts pauses every other one, including
-  // players of other tabs and ones Gradio keeps outside the DOM (its waveform players call
-  // play(); the browser's own players, which autoplay by attribute, only fire 'play').
-  // __disentangleLastPlay stamps when sound actually starts ('playing'), for the benchmark.
+  // 2. One sound at a time: whichever player starts pauses every other one (and the click's
+  // Web Audio sound, below), including players of other tabs and ones Gradio keeps outside
+  // the DOM (its waveform players call play(); the browser's own players, which autoplay by
+  // attribute, only fire 'play'). __disentangleLastPlay stamps when sound starts, for the
+  // benchmark ('playing' for a player).
   const playing = new Set(), watched = new WeakSet();
-  const stamp = () => { window.__disentangleLastPlay = performance.now(); };
+  const stamp = () => { window.__disentangleLastPlay = performance.now(); lastWasQuick = false; };
+  let skipUntil = 0, skipped = null, lastWasQuick = false;
   const started = (media) => {
     for (const other of playing) {
       if (other !== media && !other.paused) other.pause();
     }
+    stopQuick();
     playing.add(media);
     if (!watched.has(media)) { watched.add(media); media.addEventListener('playing', stamp); }
   };
@@ -158,9 +166,100 @@
   document.addEventListener('play', (ev) => {
     if (ev.target instanceof HTMLMediaElement) started(ev.target);
   }, true);
-  window.__disentanglePlaying = () => [...playing].filter(m => !m.paused).length;
+  // The map's player ("playing", #play_audio) has autoplay off: the bridge starts it on each
+  // new clip, except the one a map click already plays through Web Audio (below). Pausing it
+  // from its 'play' event was too late: 'playing' was queued with it and the clip started twice.
+  let mapSrc = '';
+  const startMapPlayer = () => {
+    const media = document.querySelector('#play_audio audio');
+    if (!media || !media.src || media.src === mapSrc) return;
+    mapSrc = media.src;
+    if (performance.now() < skipUntil) { skipUntil = 0; skipped = media; return; }
+    media.play().catch(() => { /* no gesture yet: the user presses play */ });
+  };
+  new MutationObserver(startMapPlayer).observe(document.body,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  // Any other gesture ends the window in which the map's player is skipped.
+  for (const type of ['mousedown', 'keydown']) {
+    document.addEventListener(type, (ev) => {
+      if (!(ev.target && ev.target.closest && ev.target.closest('#latent_map'))) skipUntil = 0;
+    }, true);
+  }
+  window.__disentanglePlaying = () => [...playing].filter(m => !m.paused).length
+    + (quick.source ? 1 : 0);
 
-  // 3. Keyboard (ignored while typing): r replays, s swaps A and B,
+  // 3. A click on a corpus point plays at once: its WAV straight from GET /disentangle/clip
+  // (app/clip_route.py), through Web Audio. Through Gradio's queue and player it took ~530 ms
+  // (answer, page update, then the player's own load), and asked on the click ~270 ms; the
+  // map's player, filled by the same click, is not started for it (see startMapPlayer). On
+  // failure that player plays.
+  const quick = {ctx: null, source: null, buffer: null, seq: 0};
+  const stopQuick = () => {
+    if (quick.source) { try { quick.source.stop(); } catch (e) { /* already ended */ } }
+    quick.source = null;
+  };
+  const startBuffer = (buffer) => {
+    stopQuick();
+    for (const other of playing) { if (!other.paused) other.pause(); }
+    const source = quick.ctx.createBufferSource();
+    source.buffer = buffer;
+    source.connect(quick.ctx.destination);
+    source.onended = () => { if (quick.source === source) quick.source = null; };
+    source.start();
+    quick.source = source;
+    lastWasQuick = true;
+    window.__disentangleQuickPlays = (window.__disentangleQuickPlays || 0) + 1;
+    // sound leaves the speakers after the context's latency
+    window.__disentangleLastPlay = performance.now() +
+      1000 * ((quick.ctx.baseLatency || 0) + (quick.ctx.outputLatency || 0));
+  };
+  // The clip of a point the pointer rests on is fetched and decoded before the click (the last
+  // few are kept): a click then waits for nothing, or for what is already on its way.
+  const clips = new Map();
+  const clipOf = (gd, ref) => {
+    const model = gd.layout && gd.layout.meta && gd.layout.meta.model;
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (typeof ref !== 'string' || !ref.startsWith('c:') || !model || !Ctx) return null;
+    const choice = document.querySelector('#autoplay_select input');
+    const params = new URLSearchParams({model: model, ref: ref, play: choice ? choice.value : 'reconstruction'});
+    const key = params.toString();
+    if (clips.has(key)) return clips.get(key);
+    if (!quick.ctx) quick.ctx = new Ctx();  // suspended until a click resumes it; it decodes meanwhile
+    const clip = fetch('disentangle/clip?' + params)
+      .then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status))
+      .then(bytes => quick.ctx.decodeAudioData(bytes));
+    clips.set(key, clip);
+    clip.catch(() => clips.delete(key));  // a refusal (e.g. busy) is asked again next time
+    while (clips.size > 8) clips.delete(clips.keys().next().value);
+    return clip;
+  };
+  let resting = null;
+  const onHover = (gd, ev) => {
+    const p = ev && ev.points && ev.points[0];
+    clearTimeout(resting);
+    if (!p || p.customdata === undefined || p.customdata === null) return;
+    const ref = refOf(p);
+    resting = setTimeout(() => clipOf(gd, ref), 80);  // resting, not passing over
+  };
+  const quickPlay = (gd, ref) => {
+    const clip = clipOf(gd, ref);
+    if (!clip) return;
+    if (quick.ctx.state === 'suspended') quick.ctx.resume();
+    const seq = ++quick.seq;
+    skipUntil = performance.now() + 3000;
+    skipped = null;
+    clip.then(buffer => {
+      if (seq !== quick.seq) return;  // a newer click
+      quick.buffer = buffer;
+      startBuffer(buffer);
+    }).catch(() => {
+      if (seq !== quick.seq) return;
+      skipUntil = 0;
+      if (skipped) { const media = skipped; skipped = null; media.play(); }
+    });
+  };
+
+  // 4. Keyboard (ignored while typing): r replays, s swaps A and B,
   // n / p select the next / previous neighbour.
   document.addEventListener('keydown', (ev) => {
     const t = ev.target;
@@ -169,7 +268,8 @@
     const key = ev.key.toLowerCase();
     if (key === 'r') {
       const player = [...playing].pop();
-      if (player) { player.currentTime = 0; player.play(); }
+      if (lastWasQuick && quick.buffer) startBuffer(quick.buffer);
+      else if (player) { player.currentTime = 0; player.play(); }
     } else if (key === 's') {
       const btn = document.querySelector('#swap_ab');
       if (btn) btn.click();

@@ -47,16 +47,43 @@ class BrowseHandlers:
     # --- neighbours ----------------------------------------------------------
     @user_errors(3)
     def neighbours(self, model, space, which, k, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
-        """Neighbours of A in the map's space (or `which`): (table, marks JSON, session)."""
+        """Neighbours of A in the map's space (or `which`): (table, marks JSON, session); skipped
+        when they are shown already (a click finds them at once, `neighbours_of_click`)."""
         session = fresh(session)
         if session.a is None:
+            session.neighbours_of = ""
             return [], self._marks_json(model, space, None, [], session), session
+        return self._neighbours(model, space, which, k, (method, n_neighbors, min_dist, perplexity, pc_x, pc_y),
+                                session.a, session)
+
+    @user_errors(2)
+    def neighbours_of_click(self, model, space, which, k, method, n_neighbors, min_dist, perplexity, pc_x, pc_y,
+                            click, slot, session):
+        """A click that selects A: its neighbours, asked beside `render_point` rather than after it
+        (the table waited for the click's answer and then a second round trip): (table, marks
+        JSON). The session (the same object `render_point` gets) is updated in place and not
+        returned: Gradio holds an event back while another one that outputs the same state runs."""
+        session = fresh(session)
+        try:
+            ref = parse_click(str(click or ""))
+        except ValueError:  # render_point, asked by the same click, says what is wrong
+            ref = None
+        if str(slot) != "A" or ref is None:
+            return gr.skip(), gr.skip()
+        return self._neighbours(model, space, which, k, (method, n_neighbors, min_dist, perplexity, pc_x, pc_y),
+                                ref, session)[:2]
+
+    def _neighbours(self, model, space, which, k, projection: tuple, of: Ref, session: Session):
         target = space if which in (None, "", "map space") else which
+        key = f"{model}|{of}|{target}|{int(k)}"
+        if key == session.neighbours_of:
+            return gr.skip(), gr.skip(), gr.skip()
         ex = self.base.ex_of(model)
-        found = ex.neighbours(model).nearest(session.a, target, int(k), session)
+        found = ex.neighbours(model).nearest(of, target, int(k), session)
         session.neighbours = [n.ref for n in found]
+        session.neighbours_of = key
         rows = [[n.rank, *self._row(ex, n.ref), round(n.distance, 4)] for n in found]
-        params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
+        params = self.base.params(*projection)
         return rows, self._marks_json(model, space, params, session.neighbours, session), session
 
     def play_neighbour(self, model, autoplay, session, evt: gr.SelectData):

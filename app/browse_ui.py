@@ -25,6 +25,7 @@ class BrowseTools:
     k: gr.Slider
     nb_table: gr.Dataframe
     nb_json: gr.Textbox
+    click_box: gr.Textbox
     key_box: gr.Textbox
     query: gr.Textbox
     search_btn: gr.Button
@@ -53,7 +54,15 @@ class BrowseTools:
                    [self.nb_table, self.nb_json, state], api_name=False, show_progress="hidden").then(
                 None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
 
-        # A new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours.
+        # A click that selects A: its neighbours beside the click's own answer, not after it.
+        # The click comes in a box of its own (bridge.js writes both): Gradio holds a second
+        # listener of one trigger back until the first one's answer is in.
+        listen(self.click_box.change, bh.neighbours_of_click,
+               [model, map_in[1], self.which, self.k, *map_in[2:], self.click_box, slot, state],
+               [self.nb_table, self.nb_json], api_name=False, show_progress="hidden",
+               trigger_mode="always_last").then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
+        # Any new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours
+        # (skipped when the click found them already).
         neighbours_on(selection_md.change)
         neighbours_on(self.which.input)
         neighbours_on(self.k.input)
@@ -102,7 +111,8 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
             sel_audio = gr.Audio(label="the selection, one after another", interactive=False, autoplay=True,
                                  elem_id="selection_audio")
             sel_file = gr.File(label="selection file")
-    return BrowseTools(which, k, nb_table, hidden_box("neighbour_marks"), hidden_box("key_box"), query, search_btn,
+    return BrowseTools(which, k, nb_table, hidden_box("neighbour_marks"), hidden_box("click_nb_box"),
+                       hidden_box("key_box"), query, search_btn,
                        hits_md, hits_table, hidden_box("hit_marks"), hidden_box("selection_box"),
                        sel_md, play_sel, clear_sel, sel_audio, sel_csv, sel_zip, sel_file)
 

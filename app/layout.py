@@ -125,16 +125,23 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
             with gr.Column(scale=2):
                 with gr.Row():
                     slot = gr.Radio(["A", "B"], value="A", label="clicks select", elem_id="click_slot")
-                    autoplay = gr.Dropdown(list(AUTOPLAY), value=AUTOPLAY[0], label="on click, play")
+                    autoplay = gr.Dropdown(list(AUTOPLAY), value=AUTOPLAY[0], label="on click, play",
+                                           elem_id="autoplay_select")
                 selection = gr.Markdown(h.selection_md(Session()))
                 swap_btn = gr.Button("swap A and B", size="sm", elem_id="swap_ab")
-                # The browser's own player: Gradio's waveform player fetched, decoded and drew the
-                # clip before it started it (~250 ms of a click's wait, measured in Chromium).
-                play = gr.Audio(label="playing", interactive=False, autoplay=True, elem_id="play_audio",
-                                waveform_options=gr.WaveformOptions(show_recording_waveform=False))
+                # The browser's own players: Gradio's waveform player fetched, decoded and drew a
+                # clip before it started it (~250 ms of a click's wait), and drawing the waveforms
+                # of these three took ~90 ms of the page's main thread a click (Chromium here).
+                # The spectrograms beside them show the sound.
+                native = gr.WaveformOptions(show_recording_waveform=False)
+                # Started by the page (bridge.js startMapPlayer), not by autoplay: a map click's
+                # sound comes straight from the clip route.
+                play = gr.Audio(label="playing", interactive=False, elem_id="play_audio", waveform_options=native)
                 with gr.Row():
-                    original = gr.Audio(label="original (input clip)", interactive=False, elem_id="original_audio")
-                    recon = gr.Audio(label="model rendering", interactive=False, elem_id="recon_audio")
+                    original = gr.Audio(label="original (input clip)", interactive=False, elem_id="original_audio",
+                                        waveform_options=native)
+                    recon = gr.Audio(label="model rendering", interactive=False, elem_id="recon_audio",
+                                     waveform_options=native)
                 # JPEG: encoding a spectrogram strip as WebP/PNG (Gradio's
                 # default) cost ~13 ms per image and click, JPEG ~1 ms.
                 spec = gr.Image(label="input | reconstruction", type="pil", interactive=False,

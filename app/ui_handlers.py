@@ -43,6 +43,16 @@ def audio_out(clip: Clip | None) -> tuple[int, np.ndarray] | None:
     return None if clip is None else (int(clip.sample_rate), to_int16(clip.audio))
 
 
+def played(autoplay: str, original: Clip | None, recon: Clip) -> Clip:
+    """What a click plays (the "on click, play" choice; the reconstruction when there is no original)."""
+    if autoplay == "original" and original is not None:
+        return original
+    if autoplay == "original, then reconstruction" and original is not None:
+        gap = np.zeros(int(0.15 * recon.sample_rate), np.float32)
+        return Clip(recon.sample_rate, np.concatenate([original.audio, gap, recon.audio]))
+    return recon
+
+
 def fresh(session: Session | None) -> Session:
     return session if isinstance(session, Session) else Session()
 
@@ -217,13 +227,7 @@ class Handlers:
         session.remember(f"{name} reconstruction", recon)
         if original is not None:
             session.remember(f"{name} original", original)
-        if autoplay == "original" and original is not None:
-            play = original
-        elif autoplay == "original, then reconstruction" and original is not None:
-            gap = np.zeros(int(0.15 * r.sample_rate), np.float32)
-            play = Clip(r.sample_rate, np.concatenate([original.audio, gap, recon.audio]))
-        else:
-            play = recon
+        play = played(autoplay, original, recon)
         return (audio_out(play), audio_out(original), audio_out(recon), r.image,
                 self.selection_md(session, model), session)
 

@@ -3,7 +3,8 @@
 Starts `app/main.py` on a corpus with its checkpoints, drives Debian's
 Chromium through Playwright and times, from the user's gesture (mouse down or
 key press, stamped in the page with `performance.now()`) to what they wait for:
-- click -> audio: until a player's `play()` is called (bridge.js stamps it);
+- click -> audio: until the sound starts, as bridge.js stamps it: a player's
+  'playing' event, or a Web Audio start plus the context's output latency;
 - click -> neighbours: until the neighbour table lists the new point's neighbours;
 - search: from Enter until the match table shows the results;
 - space switch with a cached map: until the map's title names the new space.
@@ -52,6 +53,14 @@ def _since_gesture(page, predicate: str, timeout_ms: float = 60000) -> float:
                            " window.__t1 = performance.now(); return true; })()", polling="raf",
                            timeout=timeout_ms)
     return page.evaluate("(window.__t1 - window.__t0) / 1000")
+
+
+def sound_since_gesture(page, before: float, timeout_ms: float = 60000) -> float:
+    """Seconds from the last gesture until a sound started after stamp `before`: from bridge.js's
+    own stamp (a player's 'playing', or a Web Audio start plus the output latency), not from
+    when a poll of the page saw it."""
+    _since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}", timeout_ms)
+    return page.evaluate("(window.__disentangleLastPlay - window.__t0) / 1000")
 
 
 # Where the corpus trace's points are on the page, from the data and the axes:
@@ -166,7 +175,7 @@ def measure(url: str, args: argparse.Namespace) -> dict:
                 before = page.evaluate("window.__disentangleLastPlay || 0")
                 table = page.evaluate(table_text_js("neighbour_table"))
                 click_plot_point(page, box)
-                audio = _since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}")
+                audio = sound_since_gesture(page, before)
                 page.evaluate(f"window.__nbBefore = {json.dumps(table)}")
                 nb = _since_gesture(page, f"(() => {{ const t = {table_text_js('neighbour_table')};"
                                           " return t && t !== window.__nbBefore; })()")

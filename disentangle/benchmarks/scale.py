@@ -142,6 +142,7 @@ def browser_figures(url: str, switches: int) -> dict:
         _switch_space,
         click_plot_point,
         point_boxes,
+        sound_since_gesture,
         wait_for_map,
     )
 
@@ -173,7 +174,7 @@ def browser_figures(url: str, switches: int) -> dict:
                     hovers.append(float("inf"))
                 before = page.evaluate("window.__disentangleLastPlay || 0")
                 click_plot_point(page, box)
-                clicks.append(_since_gesture(page, f"(window.__disentangleLastPlay || 0) > {before}", 60000))
+                clicks.append(sound_since_gesture(page, before, 60000))
             out["hover_s"] = sorted(hovers)
             out["click_to_audio_s"] = sorted(clicks[1:])
             try:

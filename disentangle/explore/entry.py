@@ -10,6 +10,7 @@ figures: those live in the presentation modules.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,6 +95,10 @@ class ModelEntry:
         self.skipped = list(skipped or [])
         # Bounded in bytes too: 4,096 one-second clips alone were ~360 MB.
         self._renders: LRU[Render] = LRU(1024, max_bytes=MEMO_BYTES)
+        # One render per point at a time: a click asks twice at once (the page's clip route and
+        # Gradio's render_point), and the second waits for the first instead of redoing it.
+        self._rendering: dict[str, threading.Lock] = {}
+        self._rendering_lock = threading.Lock()
         self._clips: LRU[np.ndarray] = LRU(4096, max_bytes=MEMO_BYTES)
         self._users: LRU[tuple[torch.Tensor, Latents]] = LRU(256, max_bytes=MEMO_BYTES // 4)
 
@@ -176,14 +181,25 @@ class ModelEntry:
     # --- audio ---------------------------------------------------------------
     def render(self, ref: Ref, session: Session) -> Render:
         """Decode a point and turn it into audio (memoised except for own sounds)."""
+        if ref.kind == "user":
+            return self._render(ref, session)
         key = (str(ref),)
-        cached = self._renders.get(key) if ref.kind != "user" else None
+        cached = self._renders.get(key)
         if cached is None:
-            features = self.interface.decode(self.resolve(ref, session).z)
-            cached = Render(features, self.interface.to_audio(features)[0])
-            if ref.kind != "user":
-                self._renders.put(key, cached)
+            with self._rendering_lock:
+                lock = self._rendering.setdefault(key[0], threading.Lock())
+            with lock:
+                cached = self._renders.get(key)
+                if cached is None:
+                    cached = self._render(ref, session)
+                    self._renders.put(key, cached)
+            with self._rendering_lock:
+                self._rendering.pop(key[0], None)
         return cached
+
+    def _render(self, ref: Ref, session: Session) -> Render:
+        features = self.interface.decode(self.resolve(ref, session).z)
+        return Render(features, self.interface.to_audio(features)[0])
 
     def original(self, ref: Ref, session: Session) -> np.ndarray | None:
         """The input clip the model sees (trimmed, cropped, at its recorded level), or

@@ -167,7 +167,7 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
                selected: dict[str, tuple[float, float] | None] | None = None,
                uirevision: str = "map", style: MapStyle | None = None,
                highlight: Marks | None = None, neighbours: Marks | None = None,
-               selection: Marks | None = None) -> go.Figure:
+               selection: Marks | None = None, meta: dict | None = None) -> go.Figure:
     """The latent map as a plotly figure.
 
     The corpus is one trace drawn in a shuffled order, so no class hides
@@ -178,7 +178,8 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     selection: the box / lasso selection (rings, so a linked or reloaded
     view shows it). selected: rings around A and B, as layout shapes named
     "selected A"/"selected B" (`ring_shape`) so the browser can move them
-    without redrawing a trace. uirevision keeps the user's zoom.
+    without redrawing a trace. uirevision keeps the user's zoom. meta: what
+    the browser needs to know about the map (layout.meta; e.g. its model).
     """
     style = style or MapStyle()
     fig = go.Figure()
@@ -240,7 +241,7 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     fig.update_layout(shapes=shapes + [shape for shape, _ in rings], annotations=[label for _, label in rings])
     fig.update_layout(
         title={"text": title, "font": {"size": 13}}, height=600, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision,
+        hovermode="closest", clickmode="event", dragmode="pan", uirevision=uirevision, meta=meta or {},
         # The legend sits under the map so it never overlaps a colour bar on the right.
         legend={"itemsizing": "constant", "font": {"size": 10}, "orientation": "h", "x": 0, "y": -0.02,
                     "yanchor": "top"},

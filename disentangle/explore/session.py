@@ -52,7 +52,9 @@ class Session:
     renders: the last rendered clips by name (for WAV export, at most
     MAX_RENDERS). steps: per panel, the clips of the last strip by caption
     (picking a step plays it). selection: points picked with box or lasso.
-    neighbours: the last neighbour list, for next/previous. hits: the last search results.
+    neighbours: the last neighbour list, for next/previous; neighbours_of: what
+    it was found for (model, point, space, how many), so it is not found twice.
+    hits: the last search results.
     """
 
     a: Ref | None = None
@@ -64,6 +66,7 @@ class Session:
     steps: dict[str, dict[str, Clip]] = field(default_factory=dict)
     selection: list[Ref] = field(default_factory=list)
     neighbours: list[Ref] = field(default_factory=list)
+    neighbours_of: str = ""
     hits: list[Ref] = field(default_factory=list)
 
     def switch_corpus(self, name: str) -> Session:
@@ -73,6 +76,7 @@ class Session:
             self.corpus = name
             self.a, self.b = (r if r is not None and r.kind == "user" else None for r in (self.a, self.b))
             self.selection, self.neighbours, self.hits = [], [], []
+            self.neighbours_of = ""
         return self
 
     def get(self, slot: Slot) -> Ref | None:

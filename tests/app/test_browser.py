@@ -101,6 +101,8 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             assert len(points) >= 36
             assert ring(page, "A") is None  # nothing selected yet
             page.evaluate(WATCH_CLICK)
+            page.evaluate("window.__mapPlayer = 0; document.addEventListener('playing', (e) => {"
+                          " if (e.target.closest && e.target.closest('#play_audio')) window.__mapPlayer++; }, true)")
             box = points[4]
             click_plot_point(page, box)
             # The ring moved onto the point at once, drawn there, labelled, and no trace was
@@ -119,6 +121,11 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             # the server-side selection names the clicked item
             page.wait_for_function("/A:\\s*(sine|square|saw)_\\d+_(pp|mf|ff)/.test(document.body.innerText)",
                                    timeout=10000)
+            # The sound came straight from the clip route through Web Audio, once: the map's
+            # player, filled by the same click, did not start it a second time.
+            page.wait_for_function("window.__disentangleQuickPlays === 1", timeout=10000)
+            page.wait_for_timeout(1500)
+            assert page.evaluate("[window.__disentangleQuickPlays, window.__mapPlayer]") == [1, 0]
             status = page.evaluate(f"fetch({href!r}).then(r => r.status)")
             assert status == 200
             after = ring(page, "A")  # the clicked point stays highlighted

@@ -74,9 +74,13 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
             page.screenshot(path=str(out / "app_neighbours.png"), full_page=True)
 
             # Keyboard: n makes the next neighbour B.
+            page.evaluate("window.__mapPlays = 0; document.addEventListener('playing', (e) => {"
+                          " if (e.target.closest && e.target.closest('#play_audio')) window.__mapPlays++; }, true)")
             page.mouse.click(5, 5)
             page.keyboard.press("n")
             page.wait_for_function("/B:\\s*\\S*(sine|square|saw)_/.test(document.body.innerText)", timeout=30000)
+            # not a map click: the map's player starts it (the page starts it; autoplay is off)
+            page.wait_for_function("window.__mapPlays >= 1", timeout=30000)
 
             # Search: matches ringed on the map and listed.
             page.click("#search_tab-button") if page.query_selector("#search_tab-button") else \
