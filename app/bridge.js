@@ -65,6 +65,9 @@
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
     gd.__bridged = true;
+    // The default view's map comes with the page (layout.first_map): drawn as soon as the plot is.
+    const first = document.querySelector('#map_json textarea, #map_json input');
+    if (first && first.value && !pendingMap) window.__disentangleDraw(first.value);
     gd.on('plotly_click', (ev) => {
       const p = ev && ev.points && ev.points[0];
       if (!p || p.customdata === undefined || p.customdata === null) return;

@@ -94,3 +94,19 @@ def test_negative_thread_count_is_refused(capsys):
         main(["--threads", "-1"])
     assert exc.value.code == 2
     assert "--threads must be 0 or more, got -1" in capsys.readouterr().err
+
+
+def test_the_page_carries_the_default_map_when_it_is_fitted(explorer, handlers, monkeypatch):
+    """Issue 14 (map drawn): the default view's map comes with the page, drawn once the plot is."""
+    import json
+
+    from layout import build_demo, first_map
+
+    drawn = json.loads(first_map(handlers, "tiny", "timbre", "PCA", "instrument"))
+    assert drawn["data"][0]["name"] == "corpus" and "tiny / timbre" in drawn["layout"]["title"]["text"]
+    with monkeypatch.context() as m:  # not fitted: no fit at startup, the view's request fits it
+        m.setattr(type(explorer), "has_projection", lambda *a: False)
+        assert first_map(handlers, "tiny", "timbre", "PCA", "instrument") == ""
+    config = build_demo(explorer, "pca").get_config_file()
+    box = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "map_json")
+    assert json.loads(box["props"]["value"])["layout"]["meta"] == {"model": "tiny"}
