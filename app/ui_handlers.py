@@ -201,7 +201,8 @@ class Handlers:
                       only_selection=False, progress=gr.Progress()):  # noqa: B008 (as in `project`)
         """A space picked: its map coloured by the space's own label when the corpus has it, in one
         answer (map, caption, colour); as two steps a switch waited for a second round trip."""
-        colour = self.space_colour(self.model(model), self.space(self.model(model), space), colour_by)
+        key = self.model(model)
+        colour = self.space_colour(key, self.space(key, space), colour_by)
         colour_by = colour.get("value", colour_by)
         fig, caption = self.project(model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
                                     filter_label, filter_values, show_components, session, point_size, opacity,

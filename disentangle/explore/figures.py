@@ -2,8 +2,7 @@
 
 matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
-The corpus is one WebGL `go.Scattergl` trace (above `WEBGL_ABOVE` points,
-now 0: every map). An SVG map of 100,000 points is 100,000 DOM elements,
+The corpus is one WebGL `go.Scattergl` trace at every size. An SVG map of 100,000 points is 100,000 DOM elements,
 seconds per redraw, and even at 3,600 points an SVG redraw took 250-500 ms
 in Chromium here against 55-140 ms for WebGL. The page mounts one plot
 (`empty_map`) and draws every map into it (app/bridge.js
@@ -39,8 +38,6 @@ _LUT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_VIRIDI
 QUALITATIVE = list(plotly.colors.qualitative.Dark24) + list(plotly.colors.qualitative.Light24)
 #: Above this many classes a label is drawn as one trace with a colour scale.
 MAX_CLASS_TRACES = 24
-#: Corpus maps with more points are drawn with WebGL (`go.Scattergl`): all of them (see above).
-WEBGL_ABOVE = 0
 #: Corpus maps with more points carry no per-point hover texts.
 HOVER_TEXT_MAX = 20000
 #: Radius (px) of the rings around A and B and around selected items.
@@ -200,12 +197,11 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         marker.update(_indexed_colours([colours.get(v, UNKNOWN_COLOUR) for v in shown_values]))
     rows = (np.asarray(points.rows, np.int32)[idx] if points.rows is not None
             else np.array([_row_number(points.refs[i]) for i in idx], np.int32))
-    trace = go.Scattergl if len(idx) > WEBGL_ABOVE else go.Scatter
     if len(idx) <= HOVER_TEXT_MAX and len(points.hover) == len(points.refs):
         hover: dict = {"hovertext": [points.hover[i] for i in idx], "hovertemplate": "%{hovertext}<extra></extra>"}
     else:  # no per-point strings (they were 14 MB at 100k): the row number; a click tells the rest
         hover = {"hovertemplate": "item %{customdata} (click to hear it and see its labels)<extra></extra>"}
-    fig.add_trace(trace(
+    fig.add_trace(go.Scattergl(
         x=points.coords[idx, 0].astype(np.float32), y=points.coords[idx, 1].astype(np.float32),
         mode="markers", name="corpus", customdata=rows, marker=marker, showlegend=False, **hover))
     if not continuous and colour_by:

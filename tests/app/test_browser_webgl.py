@@ -24,14 +24,13 @@ from disentangle.benchmarks.browser import (
     wait_for_map,
 )
 
-# The tiny-world prelude of test_browser.LAUNCHER, with every map drawn by WebGL.
+# The tiny-world prelude of test_browser.LAUNCHER, with the compact payload of a big map.
 LAUNCHER = """
 import runpy, sys
 sys.path.insert(0, {explore!r})
 import tiny_world  # registers the tiny model class before the checkpoint loads
 from disentangle.explore import figures
-figures.WEBGL_ABOVE = 0  # every map with WebGL
-figures.HOVER_TEXT_MAX = 0  # and the compact payload
+figures.HOVER_TEXT_MAX = 0  # no per-point hover texts
 sys.argv = ["app/main.py"] + {argv!r}
 runpy.run_path({main!r}, run_name="__main__")
 """

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import socket
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode
@@ -47,19 +46,14 @@ def test_clip_refuses_what_it_does_not_serve(handlers):
             clip_wav(handlers, model, ref, play)
 
 
-def test_clip_route_over_http(explorer, monkeypatch):
+def test_clip_route_over_http(explorer):
     import clip_route
-    from main import build_demo
+    from serving import served_demo
     from ui_handlers import Handlers
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    demo = build_demo(explorer, "pca").queue()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
+    with served_demo(explorer) as (demo, url):
         clip_route.install(demo.app, Handlers(explorer, "pca"))
-        base = f"http://127.0.0.1:{port}{clip_route.PATH}?"
+        base = url.rstrip("/") + clip_route.PATH + "?"
         with urllib.request.urlopen(base + urlencode({"model": "tiny", "ref": "c:7"})) as r:
             assert r.status == 200 and r.headers["Content-Type"] == "audio/wav"
             audio, rate = _read(r.read())
@@ -70,8 +64,6 @@ def test_clip_route_over_http(explorer, monkeypatch):
             urllib.request.urlopen(base + urlencode({"model": "tiny", "ref": "c:1e9"}))
         message = bad.value.read().decode()
         assert bad.value.code == 400 and "Traceback" not in message and len(message) < 300, message
-    finally:
-        demo.close()
 
 
 def test_clip_route_says_busy_when_full(explorer, monkeypatch):

@@ -1,8 +1,6 @@
 """App handlers and named endpoints on a tiny checkpoint (no browser)."""
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 
@@ -57,15 +55,9 @@ def test_strip_handlers_and_step_audio(handlers):
 def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
     """Two gradio_client sessions against a served demo keep their own A/B."""
     from gradio_client import Client
-    from main import build_demo
+    from serving import served_demo
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    demo = build_demo(explorer, "pca").queue()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
+    with served_demo(explorer) as (_demo, url):
         one, two = Client(url, verbose=False), Client(url, verbose=False)
         api = one.view_api(print_info=False, return_format="dict")["named_endpoints"]
         for name in ("/project", "/render_point", "/sweep", "/interpolate", "/swap", "/sample", "/encode_audio"):
@@ -84,8 +76,6 @@ def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
         assert "your sounds" in str(fig) and "your sounds" not in str(
             one.predict("tiny", "timbre", "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True,
                         api_name="/project")[0])
-    finally:
-        demo.close()
 
 
 def test_negative_thread_count_is_refused(capsys):

@@ -130,7 +130,6 @@ def test_big_map_is_webgl_with_a_compact_payload(monkeypatch):
 
     from disentangle.explore import figures
 
-    monkeypatch.setattr(figures, "WEBGL_ABOVE", 50)
     monkeypatch.setattr(figures, "HOVER_TEXT_MAX", 50)
     n = 400
     labels = {"instrument": ["a", "b", "", "c"] * (n // 4), "pitch": [str(21 + i % 88) for i in range(n)]}
