@@ -21,7 +21,10 @@ faster: after 20 CPU epochs the timbre class centroids sat 3.5 away from
 their prior means (components only 2.4 apart), so decoding a prior mean
 (controllable synthesis) left the data manifold. Also optional: removers that try to read pitch
 from z_timbre and instrument from z_pitch, with a bounded adversarial weight,
-the "adversarial training as in [16]" the paper names as future work.
+the "adversarial training as in [16]" the paper names as future work,
+and (`source_adversary_weight`) removers that try to read the sample source
+(SoundFont) from either space, so that one instrument's notes from different
+banks are pushed to the same codes.
 """
 from __future__ import annotations
 
@@ -66,6 +69,11 @@ class GMVAEConfig(ModelConfig):
     adversary_ramp: int = 1
     remover_weight: float = 1.0
     remover_lr: float | None = None
+    # > 0: removers also read the sample source from z_timbre and z_pitch and
+    # the encoders are pushed to hide it (domain-adversarial, not in the
+    # paper). Needs "source" among the training label columns.
+    source_adversary_weight: float = 0.0
+    source_label: str = "source"
     norm: Literal["batch", "layer"] = "batch"  # "layer": per-item norms (not in the paper), see `norm_layer`
     prior_ema: float = 0.0       # > 0: mixture means follow the M-step by EMA, no gradient (not in the paper)
 
@@ -205,12 +213,21 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel[GMVAEConfig]):
                 prior.means.requires_grad_(False)  # set by the M-step, not by the optimizer
         self.removers: Removers | None = None
         self._remover_inputs = None
+        targets: dict[str, tuple[str, int, list[str]]] = {}
         if cfg.adversary_weight > 0:
-            self.removers = Removers(
-                {"pitch_from_timbre": (cfg.pitch_label, self.n_pitch, ["timbre"]),
-                 "instrument_from_pitch": (cfg.timbre_label, self.n_timbre, ["pitch"])},
-                {"timbre": cfg.timbre_dim, "pitch": cfg.pitch_dim})
+            targets = {"pitch_from_timbre": (cfg.pitch_label, self.n_pitch, ["timbre"]),
+                       "instrument_from_pitch": (cfg.timbre_label, self.n_timbre, ["pitch"])}
+        if cfg.source_adversary_weight > 0:
+            n_sources = len(label_maps.get(cfg.source_label, []))
+            if n_sources < 2:
+                raise ValueError(f"source_adversary_weight > 0 needs at least two classes of label "
+                                 f"{cfg.source_label!r} (add it to train.label_columns); label_maps has "
+                                 f"{n_sources}")
+            targets.update({f"source_from_{s}": (cfg.source_label, n_sources, [s]) for s in ("timbre", "pitch")})
+        if targets:
+            self.removers = Removers(targets, {"timbre": cfg.timbre_dim, "pitch": cfg.pitch_dim})
         self.adversary = LinearRamp(cfg.adversary_weight, cfg.adversary_start, cfg.adversary_ramp)
+        self.source_adversary = LinearRamp(cfg.source_adversary_weight, cfg.adversary_start, cfg.adversary_ramp)
 
     def _mixtures(self) -> list[MixturePrior]:
         return [p for p in (self.timbre_prior, self.pitch_prior) if p is not None]
@@ -312,14 +329,16 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel[GMVAEConfig]):
             t["acc/instrument"] = ((logits_t.argmax(-1) == y_t).float()[known_t].mean()
                                    if known_t.any() else x.new_zeros(()))
         if self.removers is not None:
-            lam = self.adversary(epoch)
+            lam, lam_source = self.adversary(epoch), self.source_adversary(epoch)
             z = {"timbre": z_t, "pitch": z_p}
             used = {cfg.timbre_label: y_t, cfg.pitch_label: y_p}
+            if cfg.source_adversary_weight > 0:
+                used[cfg.source_label] = labels.get(cfg.source_label, missing).to(x.device)
             self._remover_inputs, self._remover_labels = z, used
             conf = self.removers.confusion(self.removers(z), used)
             for k, v in conf.items():
                 t[f"adv/{k}"] = v
-            loss = loss + lam * sum(conf.values())
+                loss = loss + (lam_source if k.startswith("source_from_") else lam) * v
             t["adv/weight"] = x.new_tensor(lam)
         t["loss"] = loss
         return t

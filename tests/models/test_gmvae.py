@@ -102,3 +102,24 @@ def test_prior_ema_sets_means_by_m_step_not_by_gradient(features, label_maps, ba
     y = batch["labels"]["instrument"][0]
     assert not torch.equal(model.timbre_prior.means[y], before[y])
     check_rebuild(model, batch)
+
+
+def test_source_adversary_reads_the_source_from_both_spaces(features, label_maps, batch):
+    with pytest.raises(ValueError, match="source"):
+        build(features, label_maps, source_adversary_weight=1.0)  # no "source" label column
+    maps = {**label_maps, "source": ["a", "b", "c"]}
+    sources = torch.tensor([0, 1, 2, 0, 1, -1])
+    batch = {**batch, "labels": {**batch["labels"], "source": sources}}
+    model = build(features, maps, source_adversary_weight=2.0, adversary_start=0, adversary_ramp=0)
+    assert set(model.removers.targets) == {"source_from_timbre", "source_from_pitch"}
+    logs = check_train_step(model, batch, epoch=0)
+    assert logs["adv/source_from_timbre"] > 0 and "remover/source_from_pitch" in logs
+    # the term enters the loss with its own weight, and not before adversary_start
+    late = build(features, maps, source_adversary_weight=2.0, adversary_start=5, adversary_ramp=0)
+    torch.manual_seed(0)
+    early = late.loss(batch, epoch=0)
+    torch.manual_seed(0)
+    on = late.loss(batch, epoch=5)
+    assert (on["loss"] - early["loss"]).item() == pytest.approx(
+        2.0 * (on["adv/source_from_timbre"] + on["adv/source_from_pitch"]).item(), rel=1e-4)
+    check_rebuild(model, batch)
