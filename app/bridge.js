@@ -67,7 +67,7 @@
     gd.__bridged = true;
     // The default view's map comes with the page (layout.first_map): drawn as soon as the plot is.
     const first = document.querySelector('#map_json textarea, #map_json input');
-    if (first && first.value && !pendingMap) window.__disentangleDraw(first.value);
+    if (first && first.value && !pendingMap && first.value !== wantedMap) window.__disentangleDraw(first.value);
     gd.on('plotly_click', (ev) => {
       const p = ev && ev.points && ev.points[0];
       if (!p || p.customdata === undefined || p.customdata === null) return;
@@ -133,14 +133,28 @@
     window.Plotly.react(gd, fig.data || [], layout, Object.assign({}, fig.config, {responsive: true}));
     return true;
   };
-  window.__disentangleDraw = (text) => {
-    if (!text) return;
-    try { pendingMap = JSON.parse(text); } catch (e) { return; }
+  // The box carries the path the map's JSON is served at (app/map_store.py): fetched here, so
+  // Gradio never parses, stores or clones the 2 MB; only the latest asked is drawn.
+  let wantedMap = '';
+  const drawWhenMounted = (fig) => {
+    pendingMap = fig;
     if (drawPending()) return;
     const started = performance.now();
     const wait = setInterval(() => {
       if (drawPending() || !pendingMap || performance.now() - started > 120000) clearInterval(wait);
     }, 50);
+  };
+  window.__disentangleDraw = (text) => {
+    if (!text) return;
+    wantedMap = text;
+    if (!text.startsWith('/disentangle/map/')) {  // the figure itself
+      try { drawWhenMounted(JSON.parse(text)); } catch (e) { /* not a map */ }
+      return;
+    }
+    // relative, as the clip's: the page may sit under a prefix
+    fetch(text.slice(1)).then(r => r.ok ? r.json() : Promise.reject(new Error(r.status + ' ' + r.statusText)))
+      .then(fig => { if (wantedMap === text) drawWhenMounted(fig); })
+      .catch(e => console.warn('disentangle: map ' + text + ' not fetched:', e));
   };
   new MutationObserver(attach).observe(document.body, {childList: true, subtree: true});
   setInterval(attach, 1000);

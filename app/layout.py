@@ -61,7 +61,7 @@ def _strip_outputs(prefix: str):
 
 
 def first_map(h: Handlers, model: str, space: str, method: str, colour: str | None) -> str:
-    """The default view's map as plotly JSON when it is fitted already, else "". The page carries
+    """The path of the default view's map (`map_store`) when it is fitted already, else "". The page carries
     it and draws it as soon as its plot is mounted (bridge.js), instead of after the three
     requests that open the view (a 3,600-point map was drawn 8.2 s after the page was asked
     for, ~4 s of it after the first request). The view opened then draws only what differs."""

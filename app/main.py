@@ -35,6 +35,7 @@ if (HERE.parent / "disentangle" / "__init__.py").is_file() and (HERE.parent / "p
 sys.path.insert(0, str(HERE))  # layout and handlers beside this file
 
 import clip_route
+import map_store
 from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options
 from reaper import install_reaper
 from ui_handlers import METHODS, Handlers
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         demo.launch(js=BRIDGE_JS, css=CSS, prevent_thread_lock=True, **launch_options(args.host, args.port))
         clip_route.install(demo.app, Handlers(hub, shown.method))  # a click's sound, straight to the page
+        map_store.install(demo.app)  # each map's JSON, fetched by the page (not carried by Gradio)
         install_reaper(demo, args.session_ttl)  # idle and closed sessions go whole, not just their gr.State
         if rest is not None:  # once the server answers, so the first click does not wait behind it
             rest.start()

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
+from map_store import STORE as MAPS
 
 from disentangle.audio.io import AudioError
 from disentangle.explore import actions, export
@@ -175,7 +176,8 @@ class Handlers:
     def project(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,
                 filter_label, filter_values, show_components, session, point_size=6.0, opacity=0.7,
                 only_selection=False, progress=gr.Progress()):  # noqa: B008 (Gradio injects progress through this default)
-        """The map of a space: (the figure as plotly JSON, which the page draws into its one plot; caption)."""
+        """The map of a space: (the path its plotly JSON is served at, GET /disentangle/map/<key>, which
+        the page fetches and draws into its one plot (app/map_store.py says why); caption)."""
         session = fresh(session)
         model = self.model(model)
         space = self.space(model, space)
@@ -193,7 +195,7 @@ class Handlers:
                           only=[r.index for r in session.selection]
                           if v.flag(only_selection, "show only the selection") and session.selection else None)
         fig, caption = map_figure(self.ex_of(model), model, space, params, opts, session)
-        return fig.to_json(), caption
+        return MAPS.put(fig.to_json()), caption
 
     @user_errors(3, message_at=1)
     def project_space(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 @contextmanager
 def served_demo(ex) -> Iterator:
     """The explorer's demo (PCA maps) served on a free loopback port: yields (demo, base URL)."""
+    import map_store
     from main import build_demo
 
     with socket.socket() as sock:
@@ -16,6 +17,7 @@ def served_demo(ex) -> Iterator:
         port = sock.getsockname()[1]
     demo = build_demo(ex, "pca").queue()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    map_store.install(demo.app)  # as main.py does: the page fetches each map from it
     try:
         yield demo, f"http://127.0.0.1:{port}/"
     finally:

@@ -1,6 +1,8 @@
 """App handlers and named endpoints on a tiny checkpoint (no browser)."""
 from __future__ import annotations
 
+import urllib.request
+
 import numpy as np
 import pytest
 
@@ -71,11 +73,13 @@ def test_sessions_do_not_mix_through_the_api(explorer, tmp_path):
         from gradio_client import handle_file
         msg = two.predict(handle_file(corpus_wav), "mine", "B", "tiny", api_name="/encode_audio")[0]
         assert "mine" in msg and "selected as B" in msg
-        fig = two.predict("tiny", "timbre", "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True,
-                          api_name="/project")[0]
-        assert "your sounds" in str(fig) and "your sounds" not in str(
-            one.predict("tiny", "timbre", "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True,
-                        api_name="/project")[0])
+        def map_of(client) -> str:  # /project answers the path its map's JSON is served at
+            path = client.predict("tiny", "timbre", "PCA", 15, 0.1, 30, 1, 2, "instrument", "", [], True,
+                                  api_name="/project")[0]
+            assert path.startswith("/disentangle/map/")
+            return urllib.request.urlopen(url.rstrip("/") + path, timeout=30).read().decode()
+
+        assert "your sounds" in map_of(two) and "your sounds" not in map_of(one)
 
 
 def test_negative_thread_count_is_refused(capsys):
@@ -91,12 +95,13 @@ def test_the_page_carries_the_default_map_when_it_is_fitted(explorer, handlers, 
     import json
 
     from layout import build_demo, first_map
+    from map_store import STORE
 
-    drawn = json.loads(first_map(handlers, "tiny", "timbre", "PCA", "instrument"))
+    drawn = json.loads(STORE.get(first_map(handlers, "tiny", "timbre", "PCA", "instrument")))
     assert drawn["data"][0]["name"] == "corpus" and "tiny / timbre" in drawn["layout"]["title"]["text"]
     with monkeypatch.context() as m:  # not fitted: no fit at startup, the view's request fits it
         m.setattr(type(explorer), "has_projection", lambda *a: False)
         assert first_map(handlers, "tiny", "timbre", "PCA", "instrument") == ""
     config = build_demo(explorer, "pca").get_config_file()
     box = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "map_json")
-    assert json.loads(box["props"]["value"])["layout"]["meta"] == {"model": "tiny"}
+    assert json.loads(STORE.get(box["props"]["value"]))["layout"]["meta"] == {"model": "tiny"}

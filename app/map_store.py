@@ -1,0 +1,82 @@
+"""GET /disentangle/map/<key>: a map's plotly JSON, fetched by the page, not carried by Gradio.
+
+A map used to travel as its JSON in the hidden `#map_json` box. Gradio then
+parsed the 2 MB answer (9,825 points with hover texts), set it into the box's
+textarea, and cloned it again as the input of the listener that draws it: about
+a third of a 1 s space switch, before Plotly had begun (Chromium profile, three
+switches). Now the box carries only this route's path for the map: the page
+fetches the JSON and draws it (bridge.js `__disentangleDraw`). The key is a hash
+of the JSON, so a map already seen comes from the browser's cache.
+
+The store keeps the newest maps up to a byte budget; a key that was dropped
+answers 404 with one line (Update map asks for it again).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse, Response
+
+PATH = "/disentangle/map/"
+KEY = re.compile(r"[0-9a-f]{24}")
+#: Bytes of map JSON kept (a 100,000-point map is ~1.5 MB, one with hover texts ~200 B a point).
+MAX_BYTES = 256 * 2 ** 20
+
+
+class MapStore:
+    """Map JSON by content key, newest kept first, at most `max_bytes` in all (thread-safe)."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES):
+        self.max_bytes = max_bytes
+        self._maps: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def put(self, text: str) -> str:
+        """Store one map's JSON; returns the path the page fetches it from (PATH + key)."""
+        data = text.encode()
+        key = hashlib.sha256(data).hexdigest()[:24]
+        with self._lock:
+            if key in self._maps:
+                self._maps.move_to_end(key)
+            else:
+                self._maps[key] = data
+                self._size += len(data)
+                while self._size > self.max_bytes and len(self._maps) > 1:
+                    _, old = self._maps.popitem(last=False)
+                    self._size -= len(old)
+        return PATH + key
+
+    def get(self, path_or_key: str) -> bytes | None:
+        """The JSON stored under a key (or the path `put` returned), None when unknown or dropped."""
+        key = path_or_key.removeprefix(PATH)
+        with self._lock:
+            return self._maps.get(key)
+
+    def __len__(self) -> int:
+        return len(self._maps)
+
+
+#: The process's maps: the handlers put, the route serves.
+STORE = MapStore()
+
+
+def install(app: FastAPI, store: MapStore = STORE) -> None:
+    """Serve PATH<key> on the running Gradio app (`demo.app` after launch)."""
+
+    def get_map(key: str) -> Response:
+        if not KEY.fullmatch(key):
+            return PlainTextResponse("a map key is 24 hexadecimal characters", status_code=400)
+        data = store.get(key)
+        if data is None:
+            return PlainTextResponse("no such map on the server (it was dropped): press Update map",
+                                     status_code=404)
+        # Content-addressed: the same key always names the same JSON.
+        return Response(data, media_type="application/json",
+                        headers={"Cache-Control": "private, max-age=86400, immutable"})
+
+    app.add_api_route(PATH + "{key}", get_map, methods=["GET"], include_in_schema=False)
