@@ -297,4 +297,18 @@
     }
     ev.preventDefault();
   });
+
+  // 5. The neighbour and search tables (app/pick_table.py): a row picked (click, or Enter on
+  // a focused row) sends its point's reference, as the map's click does.
+  const pickBoxes = {neighbour_table: 'nb_pick_box', hit_table: 'hit_pick_box'};
+  const pick = (ev) => {
+    const row = ev.target && ev.target.closest && ev.target.closest('tr[data-ref]');
+    const table = row && row.closest('#neighbour_table, #hit_table');
+    if (!table) return false;
+    for (const other of table.querySelectorAll('tr.picked')) other.classList.remove('picked');
+    row.classList.add('picked');
+    return send(pickBoxes[table.id], row.dataset.ref + '|' + Date.now());
+  };
+  document.addEventListener('click', pick, true);
+  document.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && pick(ev)) ev.preventDefault(); }, true);
 }

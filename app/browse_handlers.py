@@ -12,6 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from pick_table import pick_table, picked_ref
 from ui_handlers import Handlers, audio_out, fresh, safe_name, user_errors
 
 from disentangle.explore import export
@@ -52,7 +53,8 @@ class BrowseHandlers:
         session = fresh(session)
         if session.a is None:
             session.neighbours_of = ""
-            return [], self._marks_json(model, space, None, [], session), session
+            return (pick_table(NEIGHBOUR_COLUMNS, [], [], "no A yet: click a point on the map"),
+                    self._marks_json(model, space, None, [], session), session)
         return self._neighbours(model, space, which, k, (method, n_neighbors, min_dist, perplexity, pc_x, pc_y),
                                 session.a, session)
 
@@ -84,15 +86,17 @@ class BrowseHandlers:
         session.neighbours_of = key
         rows = [[n.rank, *self._row(ex, n.ref), round(n.distance, 4)] for n in found]
         params = self.base.params(*projection)
-        return rows, self._marks_json(model, space, params, session.neighbours, session), session
+        table = pick_table(NEIGHBOUR_COLUMNS, rows, [str(n.ref) for n in found], "no neighbours")
+        return table, self._marks_json(model, space, params, session.neighbours, session), session
 
-    def play_neighbour(self, model, autoplay, session, evt: gr.SelectData):
-        """A neighbour's row picked in the table -> it plays and becomes B."""
+    def play_neighbour(self, model, pick, autoplay, session):
+        """A neighbour's row picked in the table ("<ref>|<stamp>") -> it plays and becomes B.
+        Only a listed neighbour: anything else is left alone."""
         session = fresh(session)
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        if not 0 <= int(row) < len(session.neighbours):
+        ref = next((r for r in session.neighbours if str(r) == picked_ref(pick)), None)
+        if ref is None:
             return tuple(gr.skip() for _ in range(6))
-        return self.base.render_point(model, str(session.neighbours[int(row)]), "B", autoplay, session)
+        return self.base.render_point(model, str(ref), "B", autoplay, session)
 
     def step_neighbour(self, model, key, autoplay, session):
         """Keyboard n / p: the next / previous neighbour of A plays and becomes B."""
@@ -119,15 +123,17 @@ class BrowseHandlers:
         more = " (the first 200 listed and marked)" if len(hits) > 200 else ""
         summary = f"{len(hits)} items match **{query}**{more}; pick one to select it." if hits else \
             f"nothing matches **{query}**"
-        return rows, self._marks_json(model, space, params, hits[:200], session), summary, session
+        table = pick_table(HIT_COLUMNS, rows, [str(r) for r in hits[:200]], "no matches")
+        return table, self._marks_json(model, space, params, hits[:200], session), summary, session
 
-    def pick_hit(self, model, slot, autoplay, session, evt: gr.SelectData):
-        """A search hit picked in the table -> it plays and becomes A (or B)."""
+    def pick_hit(self, model, pick, slot, autoplay, session):
+        """A search hit picked in the table ("<ref>|<stamp>") -> it plays and becomes A (or B).
+        Only a listed hit: anything else is left alone."""
         session = fresh(session)
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        if not 0 <= int(row) < len(session.hits):
+        ref = next((r for r in session.hits[:200] if str(r) == picked_ref(pick)), None)
+        if ref is None:
             return tuple(gr.skip() for _ in range(6))
-        return self.base.render_point(model, str(session.hits[int(row)]), slot, autoplay, session)
+        return self.base.render_point(model, str(ref), slot, autoplay, session)
 
     # --- selection ---------------------------------------------------------------
     def selected(self, value, session):

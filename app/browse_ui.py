@@ -11,6 +11,7 @@ import gradio as gr
 from browse_handlers import HIT_COLUMNS, NEIGHBOUR_COLUMNS, BrowseHandlers
 from gradio.components import Component
 from gradio.events import Dependency
+from pick_table import pick_table
 from wiring import Trigger, listen
 
 
@@ -23,14 +24,14 @@ def mark_js(kind: str) -> str:
 class BrowseTools:
     which: gr.Dropdown
     k: gr.Slider
-    nb_table: gr.Dataframe
+    nb_table: gr.HTML
     nb_json: gr.Textbox
     click_box: gr.Textbox
     key_box: gr.Textbox
     query: gr.Textbox
     search_btn: gr.Button
     hits_md: gr.Markdown
-    hits_table: gr.Dataframe
+    hits_table: gr.HTML
     hits_json: gr.Textbox
     selection_box: gr.Textbox
     sel_md: gr.Markdown
@@ -40,6 +41,8 @@ class BrowseTools:
     sel_csv: gr.Button
     sel_zip: gr.Button
     sel_file: gr.File
+    nb_pick: gr.Textbox
+    hit_pick: gr.Textbox
 
     def wire(self, bh: BrowseHandlers, map_in: Sequence[Component], state: gr.State, slot: gr.Radio,
              autoplay: gr.Dropdown, point_outs: Sequence[Component], selection_md: gr.Markdown) -> Dependency:
@@ -66,14 +69,17 @@ class BrowseTools:
         neighbours_on(selection_md.change)
         neighbours_on(self.which.input)
         neighbours_on(self.k.input)
-        listen(self.nb_table.select, bh.play_neighbour, [model, autoplay, state], point_outs, api_name=False)
+        # A row picked in either table: bridge.js writes its reference into a hidden box.
+        listen(self.nb_pick.change, bh.play_neighbour, [model, self.nb_pick, autoplay, state], point_outs,
+               api_name=False, trigger_mode="always_last")
         listen(self.key_box.change, bh.step_neighbour, [model, self.key_box, autoplay, state], point_outs,
                api_name=False, trigger_mode="always_last")
         for trigger in (self.query.submit, self.search_btn.click):
             listen(trigger, bh.search, [self.query, *map_in, state],
                    [self.hits_table, self.hits_json, self.hits_md, state], api_name="search",
                    show_progress="hidden").then(None, self.hits_json, None, js=mark_js("search hits"), api_name=False)
-        listen(self.hits_table.select, bh.pick_hit, [model, slot, autoplay, state], point_outs, api_name=False)
+        listen(self.hit_pick.change, bh.pick_hit, [model, self.hit_pick, slot, autoplay, state], point_outs,
+               api_name=False, trigger_mode="always_last")
         selected = listen(self.selection_box.change, bh.selected, [self.selection_box, state], [self.sel_md, state],
                           api_name="select_points", show_progress="hidden")
         listen(self.play_sel.click, bh.play_selection, [model, state], self.sel_audio, api_name="play_selection")
@@ -90,16 +96,19 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
             with gr.Row():
                 which = gr.Dropdown(which_choices, value="map space", label="nearest to A in")
                 k = gr.Slider(1, 30, 8, step=1, label="how many")
-            nb_table = gr.Dataframe(headers=NEIGHBOUR_COLUMNS, interactive=False, elem_id="neighbour_table",
-                                    label="neighbours of A (green diamonds on the map; pick one to hear it as B; keys n / p)", max_height=300)
+            gr.Markdown("**Neighbours of A**: green diamonds on the map; pick a row to hear it as B "
+                        "(keys n / p step through them).")
+            nb_table = gr.HTML(pick_table(NEIGHBOUR_COLUMNS, [], [], "no A yet: click a point on the map"),
+                               elem_id="neighbour_table", elem_classes="pick")
         with gr.Tab("Search", elem_id="search_tab"):
             with gr.Row():
                 query = gr.Textbox(placeholder="a file name part or label values: violin C4 ff", label="search",
                                    elem_id="search_query", scale=4)
                 search_btn = gr.Button("Find", scale=1)
             hits_md = gr.Markdown(elem_id="search_summary")
-            hits_table = gr.Dataframe(headers=HIT_COLUMNS, interactive=False, elem_id="hit_table",
-                                      label="matches (orange circles on the map; pick one to select it)", max_height=300)
+            gr.Markdown("**Matches**: orange circles on the map; pick a row to select it.")
+            hits_table = gr.HTML(pick_table(HIT_COLUMNS, [], [], "type a search above"), elem_id="hit_table",
+                                 elem_classes="pick")
         with gr.Tab("Selection", elem_id="selection_tab"):
             sel_md = gr.Markdown("Nothing selected: choose *Box select* or *Lasso select* in the map's tool bar "
                                  "and drag.", elem_id="selection_summary")
@@ -114,7 +123,8 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
     return BrowseTools(which, k, nb_table, hidden_box("neighbour_marks"), hidden_box("click_nb_box"),
                        hidden_box("key_box"), query, search_btn,
                        hits_md, hits_table, hidden_box("hit_marks"), hidden_box("selection_box"),
-                       sel_md, play_sel, clear_sel, sel_audio, sel_csv, sel_zip, sel_file)
+                       sel_md, play_sel, clear_sel, sel_audio, sel_csv, sel_zip, sel_file,
+                       hidden_box("nb_pick_box"), hidden_box("hit_pick_box"))
 
 
 def hidden_box(elem_id: str) -> gr.Textbox:

@@ -45,6 +45,13 @@ def launch_options(host: str | None, port: int | None) -> dict:
 CSS = """
 #latent_map {min-height: 560px}
 .strip img {image-rendering: pixelated}
+.pick {max-height: 300px; overflow: auto}
+.pick-table {width: 100%; border-collapse: collapse; font-size: 0.9em}
+.pick-table th {position: sticky; top: 0; background: var(--background-fill-secondary); text-align: left}
+.pick-table th, .pick-table td {padding: 3px 6px; border-bottom: 1px solid var(--border-color-primary)}
+.pick-table tbody tr {cursor: pointer}
+.pick-table tbody tr:hover, .pick-table tbody tr:focus {background: var(--background-fill-secondary)}
+.pick-table tbody tr.picked {outline: 2px solid var(--color-accent)}
 """
 
 

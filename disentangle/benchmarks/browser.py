@@ -138,13 +138,9 @@ def click_plot_point(page, box: dict) -> None:
 
 
 def table_rows_js(elem_id: str) -> str:
-    """A JS expression: the body rows of the `gr.Dataframe` `#elem_id`, as an array of elements.
-
-    Gradio 6's table is virtualised: its body rows are `div[role=row]` inside a
-    viewport, not `tbody tr` (`tbody` holds only a spacer row), so a
-    `tbody tr` count stays at 0 or 1 whatever the table shows.
-    """
-    return f"[...document.querySelectorAll('#{elem_id} div[role=row]')]"
+    """A JS expression: the body rows of the pick table `#elem_id` (app/pick_table.py), as an
+    array of elements. (They were a `gr.Dataframe`, whose rows are `div[role=row]`.)"""
+    return f"[...document.querySelectorAll('#{elem_id} tbody tr')]"
 
 
 def table_text_js(elem_id: str) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,28 +23,50 @@ def bh(explorer):
     return BrowseHandlers(Handlers(explorer, "pca"))
 
 
+def table_rows(html: str) -> list[tuple[str, list[str]]]:
+    """(data-ref, cell texts) of each body row of a pick table."""
+    body = html.split("<tbody>", 1)[1] if "<tbody>" in html else ""
+    return [(row.split('"', 1)[0], re.findall(r"<td>(.*?)</td>", row)) for row in body.split('<tr data-ref="')[1:]]
+
+
 def test_neighbours_listed_by_name_marked_and_playable(bh):
     s = Session(a=Ref.corpus(4))
-    rows, marks, s = bh.neighbours("tiny", "timbre", "map space", 5, *MAP[2:], s)
-    assert [r[0] for r in rows] == [1, 2, 3, 4, 5] and all("_" in r[1] and r[2] for r in rows)
+    table, marks, s = bh.neighbours("tiny", "timbre", "map space", 5, *MAP[2:], s)
+    rows = table_rows(table)
+    assert [r[1][0] for r in rows] == ["1", "2", "3", "4", "5"] and all("_" in r[1][1] and r[1][2] for r in rows)
+    assert [r[0] for r in rows] == [str(n) for n in s.neighbours]  # each row picks its neighbour
     assert len(json.loads(marks)["x"]) == 5 and len(s.neighbours) == 5
-    rows_all, _, s = bh.neighbours("tiny", "timbre", "all spaces", 3, *MAP[2:], s)
-    assert len(rows_all) == 3
-    out = bh.play_neighbour("tiny", "reconstruction", s, SimpleNamespace(index=[1, 0]))
+    table_all, _, s = bh.neighbours("tiny", "timbre", "all spaces", 3, *MAP[2:], s)
+    assert len(table_rows(table_all)) == 3
+    out = bh.play_neighbour("tiny", f"{s.neighbours[1]}|123", "reconstruction", s)
     assert out[5].b == s.neighbours[1] and out[0][1].dtype == np.int16
     first = bh.step_neighbour("tiny", "n|1", "reconstruction", out[5])[5]
     assert first.b == s.neighbours[2]
     back = bh.step_neighbour("tiny", "p|2", "reconstruction", first)[5]
     assert back.b == s.neighbours[1]
+    # a reference that is not listed (a stale or hostile pick) changes nothing
+    assert all(o is not None and type(o).__name__ == "dict" and o.get("__type__") == "update"
+               for o in bh.play_neighbour("tiny", "c:999999|1", "reconstruction", back))
     empty, _, _ = bh.neighbours("tiny", "timbre", "map space", 5, *MAP[2:], Session())
-    assert empty == []
+    assert table_rows(empty) == [] and "no A yet" in empty
+
+
+def test_pick_tables_escape_names_and_need_one_reference_per_row():
+    from pick_table import pick_table, picked_ref
+
+    html = pick_table(["name"], [["<b>x</b> & y"]], ['c:1" onclick="x'])
+    assert "<b>x" not in html and "&lt;b&gt;x&lt;/b&gt; &amp; y" in html and 'onclick="x' not in html
+    with pytest.raises(ValueError, match="2 rows but 1"):
+        pick_table(["a"], [[1], [2]], ["c:1"])
+    assert picked_ref("c:12|1700000") == "c:12" and picked_ref(None) == ""
 
 
 def test_search_lists_marks_and_picks(bh):
-    rows, marks, summary, s = bh.search("saw ff", *MAP, Session())
-    assert len(rows) == 4 and all(r[1].startswith("saw_") and r[1].endswith("_ff") for r in rows)
+    table, marks, summary, s = bh.search("saw ff", *MAP, Session())
+    rows = table_rows(table)
+    assert len(rows) == 4 and all(r[1][1].startswith("saw_") and r[1][1].endswith("_ff") for r in rows)
     assert len(json.loads(marks)["refs"]) == 4 and "4 items match" in summary
-    out = bh.pick_hit("tiny", "A", "reconstruction", s, SimpleNamespace(index=[2, 1]))
+    out = bh.pick_hit("tiny", f"{s.hits[2]}|5", "A", "reconstruction", s)
     assert out[5].a == s.hits[2]
     with pytest.warns(UserWarning, match="type part"):
         bh.search("", *MAP, Session())

@@ -63,8 +63,6 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
             page.get_by_role("tab", name="Neighbours").click()
             _click_point(page, 4)
             page.wait_for_selector('#play_audio a[href$=".wav"]', timeout=30000)
-            # Gradio 6 renders a table's rows as div[role=row] (a virtualised table): counting
-            # `tbody tr` is what made the table look empty here (it never was).
             page.wait_for_function(f"{table_rows_js('neighbour_table')}.length >= 8", timeout=30000)
             page.wait_for_function(f"{shown_marks_js('neighbours')} === 8", timeout=15000)
             # each diamond is drawn around its point: its path's centre is the point's pixel
@@ -81,6 +79,10 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
             page.wait_for_function("/B:\\s*\\S*(sine|square|saw)_/.test(document.body.innerText)", timeout=30000)
             # not a map click: the map's player starts it (the page starts it; autoplay is off)
             page.wait_for_function("window.__mapPlays >= 1", timeout=30000)
+            # A neighbour's row picked: it becomes B (bridge.js sends the row's reference).
+            third = page.evaluate(f"{table_rows_js('neighbour_table')}[2].innerText").split()[1]
+            page.locator("#neighbour_table tbody tr").nth(2).click()
+            page.wait_for_function(f"/B:\\s*\\S*{third}/.test(document.body.innerText)", timeout=30000)
 
             # Search: matches ringed on the map and listed.
             page.click("#search_tab-button") if page.query_selector("#search_tab-button") else \
