@@ -73,11 +73,13 @@
       if (!p || p.customdata === undefined || p.customdata === null) return;
       const ref = refOf(p);
       quickPlay(gd, ref);  // first: the sound is what the listener waits for
+      const checked = document.querySelector('#click_slot input:checked');
+      const slot = checked ? checked.value : 'A';
+      if (slot === 'A') showNeighbours(gd, ref);
       const stamped = String(ref) + '|' + Date.now();
       if (!send('click_box', stamped)) return;
       send('click_nb_box', stamped);  // its neighbours, asked at once (browse_ui.py says why a second box)
-      const checked = document.querySelector('#click_slot input:checked');
-      moveRing(gd, checked ? checked.value : 'A', p.x, p.y);
+      moveRing(gd, slot, p.x, p.y);
     });
     gd.on('plotly_hover', (ev) => onHover(gd, ev));
     gd.on('plotly_unhover', () => clearTimeout(resting));
@@ -126,6 +128,7 @@
     if (!pendingMap || !gd || !window.Plotly || !gd._fullLayout) return false;
     const fig = pendingMap;
     pendingMap = null;
+    nbAnswers.clear();  // a new map may be a new corpus: its rows are other points
     const layout = fig.layout || {};
     layout.autosize = true;
     layout.margin = Object.assign({}, layout.margin, {autoexpand: true});
@@ -256,7 +259,7 @@
     clearTimeout(resting);
     if (!p || p.customdata === undefined || p.customdata === null) return;
     const ref = refOf(p);
-    resting = setTimeout(() => clipOf(gd, ref), 80);  // resting, not passing over
+    resting = setTimeout(() => { clipOf(gd, ref); neighboursOf(gd, ref); }, 80);  // resting, not passing over
   };
   const quickPlay = (gd, ref) => {
     const clip = clipOf(gd, ref);
@@ -297,6 +300,56 @@
     }
     ev.preventDefault();
   });
+
+  // 6. A click's neighbours from GET /disentangle/neighbours (app/neighbours_route.py), asked
+  // while the pointer rests on the point (with its sound), listed and marked at the click.
+  // Gradio's answer for the same click, later, writes the same table.
+  const nbAnswers = new Map();  // url -> promise of {key, html, refs}
+  const neighboursOf = (gd, ref) => {
+    const meta = (gd.layout && gd.layout.meta) || {};
+    if (!meta.model || !meta.space || typeof ref !== 'string' || !ref.startsWith('c:')) return null;
+    const which = document.querySelector('#nb_which input');
+    const k = document.querySelector('#nb_k input[type=number]');
+    const url = 'disentangle/neighbours?' + new URLSearchParams({model: meta.model, space: meta.space,
+      which: which && which.value ? which.value : 'map space', k: k && k.value ? k.value : '8', ref: ref});
+    if (!nbAnswers.has(url)) {
+      if (nbAnswers.size >= 64) nbAnswers.delete(nbAnswers.keys().next().value);
+      const answer = fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+      answer.catch(() => nbAnswers.delete(url));
+      nbAnswers.set(url, answer);
+    }
+    return nbAnswers.get(url);
+  };
+  // Where the map draws each corpus row: its index in the corpus trace (built once per trace).
+  const rowIndex = new WeakMap();
+  const pointsXY = (gd, refs) => {
+    const trace = (gd._fullData || []).find(t => t && t.name === 'corpus');
+    const out = {x: [], y: []};
+    if (!trace || !trace.customdata) return out;
+    let index = rowIndex.get(trace.customdata);
+    if (!index) {
+      index = new Map();
+      for (let i = 0; i < trace.customdata.length; i++) index.set(Number(trace.customdata[i]), i);
+      rowIndex.set(trace.customdata, index);
+    }
+    for (const ref of refs) {
+      const i = index.get(Number(String(ref).slice(2)));
+      if (i !== undefined) { out.x.push(trace.x[i]); out.y.push(trace.y[i]); }
+    }
+    return out;
+  };
+  let nbSeq = 0;
+  const showNeighbours = (gd, ref) => {
+    const answer = neighboursOf(gd, ref);
+    if (!answer) return;
+    const seq = ++nbSeq;
+    answer.then(m => {
+      if (seq !== nbSeq) return;  // a newer click
+      const shown = document.querySelector('#neighbour_table .pick-table, #neighbour_table .pick-empty');
+      if (shown && shown.parentElement) shown.parentElement.innerHTML = m.html;
+      window.__disentangleMark('neighbours', JSON.stringify(pointsXY(gd, m.refs)));
+    }).catch(() => { /* Gradio's answer lists them */ });
+  };
 
   // 5. The neighbour and search tables (app/pick_table.py): a row picked (click, or Enter on
   // a focused row) sends its point's reference, as the map's click does.

@@ -19,7 +19,7 @@ from disentangle.explore import export
 from disentangle.explore.describe import item_labels, ref_name
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.mapview import ref_marks
-from disentangle.explore.neighbours import ALL_SPACES
+from disentangle.explore.neighbours import ALL_SPACES, Neighbour
 from disentangle.explore.refs import Ref, parse_click
 from disentangle.explore.session import Clip, Session
 
@@ -84,19 +84,18 @@ class BrowseHandlers:
         found = ex.neighbours(model).nearest(of, target, int(k), session)
         session.neighbours = [n.ref for n in found]
         session.neighbours_of = key
-        rows = [[n.rank, *self._row(ex, n.ref), round(n.distance, 4)] for n in found]
         params = self.base.params(*projection)
-        table = pick_table(NEIGHBOUR_COLUMNS, rows, [str(n.ref) for n in found], "no neighbours")
-        return table, self._marks_json(model, space, params, session.neighbours, session), session
+        return neighbour_table(ex, found), self._marks_json(model, space, params, session.neighbours, session), session
 
     def play_neighbour(self, model, pick, autoplay, session):
-        """A neighbour's row picked in the table ("<ref>|<stamp>") -> it plays and becomes B.
-        Only a listed neighbour: anything else is left alone."""
+        """A neighbour's row picked in the table ("<ref>|<stamp>") -> it plays and becomes B. The
+        table may have come from the page's own request (neighbours_route) before this session
+        listed it, so any point `render_point` accepts is played."""
         session = fresh(session)
-        ref = next((r for r in session.neighbours if str(r) == picked_ref(pick)), None)
-        if ref is None:
+        ref = picked_ref(pick)
+        if not ref:
             return tuple(gr.skip() for _ in range(6))
-        return self.base.render_point(model, str(ref), "B", autoplay, session)
+        return self.base.render_point(model, ref, "B", autoplay, session)
 
     def step_neighbour(self, model, key, autoplay, session):
         """Keyboard n / p: the next / previous neighbour of A plays and becomes B."""
@@ -127,13 +126,12 @@ class BrowseHandlers:
         return table, self._marks_json(model, space, params, hits[:200], session), summary, session
 
     def pick_hit(self, model, pick, slot, autoplay, session):
-        """A search hit picked in the table ("<ref>|<stamp>") -> it plays and becomes A (or B).
-        Only a listed hit: anything else is left alone."""
+        """A search hit picked in the table ("<ref>|<stamp>") -> it plays and becomes A (or B)."""
         session = fresh(session)
-        ref = next((r for r in session.hits[:200] if str(r) == picked_ref(pick)), None)
-        if ref is None:
+        ref = picked_ref(pick)
+        if not ref:
             return tuple(gr.skip() for _ in range(6))
-        return self.base.render_point(model, str(ref), slot, autoplay, session)
+        return self.base.render_point(model, ref, slot, autoplay, session)
 
     # --- selection ---------------------------------------------------------------
     def selected(self, value, session):
@@ -211,6 +209,13 @@ class BrowseHandlers:
         if kind == "npz":
             return str(export.latents_npz(ex, model, folder / f"{stem}.npz", refs))
         return str(export.latents_csv(ex, model, folder / f"{stem}.csv", refs))
+
+
+def neighbour_table(ex: Explorer, found: list[Neighbour]) -> str:
+    """The neighbour table (HTML rows that pick their point): rank, name, labels, distance."""
+    rows = [[n.rank, ref_name(ex, n.ref), item_labels(ex.corpus.items[n.ref.index], ex.labels), round(n.distance, 4)]
+            for n in found]
+    return pick_table(NEIGHBOUR_COLUMNS, rows, [str(n.ref) for n in found], "no neighbours")
 
 
 def neighbour_choices(spaces: list[str]) -> list[str]:

@@ -94,8 +94,9 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
     with gr.Tabs():
         with gr.Tab("Neighbours", elem_id="neighbours_tab"):
             with gr.Row():
-                which = gr.Dropdown(which_choices, value="map space", label="nearest to A in")
-                k = gr.Slider(1, 30, 8, step=1, label="how many")
+                # elem_ids: the click bridge reads them when it asks for a click's neighbours itself
+                which = gr.Dropdown(which_choices, value="map space", label="nearest to A in", elem_id="nb_which")
+                k = gr.Slider(1, 30, 8, step=1, label="how many", elem_id="nb_k")
             gr.Markdown("**Neighbours of A**: green diamonds on the map; pick a row to hear it as B "
                         "(keys n / p step through them).")
             nb_table = gr.HTML(pick_table(NEIGHBOUR_COLUMNS, [], [], "no A yet: click a point on the map"),

@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))  # layout and handlers beside this file
 
 import clip_route
 import map_store
+import neighbours_route
 from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options
 from reaper import install_reaper
 from ui_handlers import METHODS, Handlers
@@ -200,8 +201,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
         demo.launch(js=BRIDGE_JS, css=CSS, prevent_thread_lock=True, **launch_options(args.host, args.port))
-        clip_route.install(demo.app, Handlers(hub, shown.method))  # a click's sound, straight to the page
+        routes = Handlers(hub, shown.method)
+        clip_route.install(demo.app, routes)  # a click's sound, straight to the page
         map_store.install(demo.app)  # each map's JSON, fetched by the page (not carried by Gradio)
+        neighbours_route.install(demo.app, routes)  # a click's neighbours, likewise
         install_reaper(demo, args.session_ttl)  # idle and closed sessions go whole, not just their gr.State
         if rest is not None:  # once the server answers, so the first click does not wait behind it
             rest.start()

@@ -5,7 +5,7 @@ several frames, so a click's neighbours, in the page 170 ms after the click,
 were listed only ~240 ms later (Chromium, 9,825 points; issue 11 asks <= 300 ms
 from the click). An HTML table is written in one go. Each row carries its
 point's reference (`data-ref`); bridge.js sends a picked row's reference to a
-hidden box, and the handlers check it against the rows they listed.
+hidden box, which plays it as a map click's reference would.
 """
 from __future__ import annotations
 

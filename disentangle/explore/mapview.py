@@ -127,7 +127,8 @@ def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, o
     fig = latent_map(points, opts.colour_by, title, components, extras, selected,
                      uirevision=f"{model}/{space}/{params.key()}", style=opts.style,
                      highlight=highlight, neighbours=neighbours, selection=selection,
-                     meta={"model": model})  # the click bridge asks the server for this model's sound
+                     # the click bridge asks the server for this model's sound and neighbours in this space
+                     meta={"model": model, "space": space})
     timing = "from cache" if proj.from_cache else f"fitted in {proj.seconds:.1f} s"
     caption = (f"{int(visible.sum()):,} of {len(entry.rows):,} items shown; map {timing}."
                + (f" Explained variance: {', '.join(f'{v:.0%}' for v in proj.explained)}." if proj.explained else "")

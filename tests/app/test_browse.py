@@ -44,9 +44,11 @@ def test_neighbours_listed_by_name_marked_and_playable(bh):
     assert first.b == s.neighbours[2]
     back = bh.step_neighbour("tiny", "p|2", "reconstruction", first)[5]
     assert back.b == s.neighbours[1]
-    # a reference that is not listed (a stale or hostile pick) changes nothing
-    assert all(o is not None and type(o).__name__ == "dict" and o.get("__type__") == "update"
-               for o in bh.play_neighbour("tiny", "c:999999|1", "reconstruction", back))
+    # an empty pick changes nothing; a hostile one gets render_point's message
+    assert all(isinstance(o, dict) and o.get("__type__") == "update"
+               for o in bh.play_neighbour("tiny", "|1", "reconstruction", back))
+    with pytest.warns(UserWarning, match="not an item of the corpus"):
+        bh.play_neighbour("tiny", "c:999999|1", "reconstruction", back)
     empty, _, _ = bh.neighbours("tiny", "timbre", "map space", 5, *MAP[2:], Session())
     assert table_rows(empty) == [] and "no A yet" in empty
 

@@ -104,4 +104,4 @@ def test_the_page_carries_the_default_map_when_it_is_fitted(explorer, handlers, 
         assert first_map(handlers, "tiny", "timbre", "PCA", "instrument") == ""
     config = build_demo(explorer, "pca").get_config_file()
     box = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "map_json")
-    assert json.loads(STORE.get(box["props"]["value"]))["layout"]["meta"] == {"model": "tiny"}
+    assert json.loads(STORE.get(box["props"]["value"]))["layout"]["meta"] == {"model": "tiny", "space": "timbre"}
