@@ -301,6 +301,23 @@
     ev.preventDefault();
   });
 
+  // The neighbour table's container (#neighbour_table .nb-live) is the page's: the latest table is
+  // kept here and written again when Gradio mounts the container anew (its tab shown again).
+  let nbHtml = '', nbVersion = 0;
+  const fillTable = () => {
+    const live = document.querySelector('#neighbour_table .nb-live');
+    if (!live || !nbHtml || live.dataset.version === String(nbVersion)) return;
+    live.innerHTML = nbHtml;
+    live.dataset.version = String(nbVersion);
+  };
+  window.__disentangleTable = (html) => {
+    if (!html || html === nbHtml) return;
+    nbHtml = html;
+    nbVersion += 1;
+    fillTable();
+  };
+  new MutationObserver(fillTable).observe(document.body, {childList: true, subtree: true});
+
   // 6. A click's neighbours from GET /disentangle/neighbours (app/neighbours_route.py), asked
   // while the pointer rests on the point (with its sound), listed and marked at the click.
   // Gradio's answer for the same click, later, writes the same table.
@@ -345,8 +362,7 @@
     const seq = ++nbSeq;
     answer.then(m => {
       if (seq !== nbSeq) return;  // a newer click
-      const shown = document.querySelector('#neighbour_table .pick-table, #neighbour_table .pick-empty');
-      if (shown && shown.parentElement) shown.parentElement.innerHTML = m.html;
+      window.__disentangleTable(m.html);
       window.__disentangleMark('neighbours', JSON.stringify(pointsXY(gd, m.refs)));
     }).catch(() => { /* Gradio's answer lists them */ });
   };

@@ -20,11 +20,16 @@ def mark_js(kind: str) -> str:
     return f"(marks) => {{ window.__disentangleMark && window.__disentangleMark({kind!r}, marks); return []; }}"
 
 
+#: The server's neighbour table into the page's container (bridge.js).
+TABLE_JS = "(html) => { window.__disentangleTable && window.__disentangleTable(html); return []; }"
+
+
 @dataclass
 class BrowseTools:
     which: gr.Dropdown
     k: gr.Slider
-    nb_table: gr.HTML
+    nb_table: gr.HTML  # a container the page fills (bridge.js); never an output, so Gradio never redraws it
+    nb_html: gr.Textbox  # the table the server lists, handed to the page
     nb_json: gr.Textbox
     click_box: gr.Textbox
     key_box: gr.Textbox
@@ -54,7 +59,7 @@ class BrowseTools:
         def neighbours_on(trigger: Trigger) -> None:
             """A's neighbours into the table, then their marks onto the map."""
             listen(trigger, bh.neighbours, [model, map_in[1], self.which, self.k, *map_in[2:], state],
-                   [self.nb_table, self.nb_json, state], api_name=False, show_progress="hidden").then(
+                   [self.nb_html, self.nb_json, state], api_name=False, show_progress="hidden").then(
                 None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
 
         # A click that selects A: its neighbours beside the click's own answer, not after it.
@@ -62,8 +67,9 @@ class BrowseTools:
         # listener of one trigger back until the first one's answer is in.
         listen(self.click_box.change, bh.neighbours_of_click,
                [model, map_in[1], self.which, self.k, *map_in[2:], self.click_box, slot, state],
-               [self.nb_table, self.nb_json], api_name=False, show_progress="hidden",
+               [self.nb_html, self.nb_json], api_name=False, show_progress="hidden",
                trigger_mode="always_last").then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
+        self.nb_html.change(None, self.nb_html, None, js=TABLE_JS, api_name=False)
         # Any new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours
         # (skipped when the click found them already).
         neighbours_on(selection_md.change)
@@ -99,7 +105,11 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
                 k = gr.Slider(1, 30, 8, step=1, label="how many", elem_id="nb_k")
             gr.Markdown("**Neighbours of A**: green diamonds on the map; pick a row to hear it as B "
                         "(keys n / p step through them).")
-            nb_table = gr.HTML(pick_table(NEIGHBOUR_COLUMNS, [], [], "no A yet: click a point on the map"),
+            # The page writes the table (a click's own, from neighbours_route, or the server's below):
+            # a gr.HTML that is an output was redrawn with its old value when an event started,
+            # over the table the page had just written.
+            nb_table = gr.HTML('<div class="nb-live">'
+                               + pick_table(NEIGHBOUR_COLUMNS, [], [], "no A yet: click a point on the map") + "</div>",
                                elem_id="neighbour_table", elem_classes="pick")
         with gr.Tab("Search", elem_id="search_tab"):
             with gr.Row():
@@ -121,7 +131,8 @@ def browse_tools(which_choices: list[str]) -> BrowseTools:
             sel_audio = gr.Audio(label="the selection, one after another", interactive=False, autoplay=True,
                                  elem_id="selection_audio")
             sel_file = gr.File(label="selection file")
-    return BrowseTools(which, k, nb_table, hidden_box("neighbour_marks"), hidden_box("click_nb_box"),
+    return BrowseTools(which, k, nb_table, hidden_box("neighbour_html"), hidden_box("neighbour_marks"),
+                       hidden_box("click_nb_box"),
                        hidden_box("key_box"), query, search_btn,
                        hits_md, hits_table, hidden_box("hit_marks"), hidden_box("selection_box"),
                        sel_md, play_sel, clear_sel, sel_audio, sel_csv, sel_zip, sel_file,
