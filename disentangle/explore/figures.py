@@ -198,7 +198,10 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
     rows = (np.asarray(points.rows, np.int32)[idx] if points.rows is not None
             else np.array([_row_number(points.refs[i]) for i in idx], np.int32))
     if len(idx) <= HOVER_TEXT_MAX and len(points.hover) == len(points.refs):
-        hover: dict = {"hovertext": [points.hover[i] for i in idx], "hovertemplate": "%{hovertext}<extra></extra>"}
+        # a numpy string array: plotly validated a list string by string (0.12 s of a 9,825-point
+        # map against 0.04 s, the same JSON)
+        hover: dict = {"hovertext": np.asarray(points.hover, dtype=str)[idx],
+                       "hovertemplate": "%{hovertext}<extra></extra>"}
     else:  # no per-point strings (they were 14 MB at 100k): the row number; a click tells the rest
         hover = {"hovertemplate": "item %{customdata} (click to hear it and see its labels)<extra></extra>"}
     fig.add_trace(go.Scattergl(
