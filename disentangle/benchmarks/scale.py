@@ -9,7 +9,7 @@ and noise 60 dB down, written as 16-bit wav. Then, each in a fresh process:
    PCA, UMAP and t-SNE fits of the first space, and the peak RSS after them;
 2. with `--browser`: the app on the caches just made, in headless Chromium:
    time until the map is drawn, hover label, click -> audio, cached space
-   switch, JS heap after 1 and after 10 switches.
+   switch, JS heap (after a forced garbage collection) after 1 and after 10 switches.
 Timings on a shared 2-core machine say so in the README.
 """
 from __future__ import annotations
@@ -127,7 +127,10 @@ def server_figures(data: Path, checkpoint: str, cache: Path, methods: list[str])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-HEAP = "(performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1)"
+# After a full garbage collection (Chromium started with --expose-gc): read without one, the
+# heap rose or fell by tens of MB between runs (what was not yet collected), which says
+# nothing about a leak.
+HEAP = "(() => { if (window.gc) window.gc(); return performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1; })()"
 
 
 def browser_figures(url: str, switches: int) -> dict:
@@ -149,7 +152,7 @@ def browser_figures(url: str, switches: int) -> dict:
     out: dict = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=[*ARGS, "--enable-precise-memory-info"])
+                                    args=[*ARGS, "--enable-precise-memory-info", "--js-flags=--expose-gc"])
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1200})
             t = time.perf_counter()
@@ -180,6 +183,7 @@ def browser_figures(url: str, switches: int) -> dict:
             try:
                 names = _space_names(page)
                 took = [_switch_space(page, names[(n + 1) % len(names)]) for n in range(len(names))]
+                page.wait_for_timeout(1000)
                 out["heap_after_1_switch_mb"] = page.evaluate(HEAP)
                 for n in range(switches):
                     took.append(_switch_space(page, names[(n + 1) % len(names)]))
