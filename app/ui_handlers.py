@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
+from map_store import MEMO as MAP_MEMO
 from map_store import STORE as MAPS
 
 from disentangle.audio.io import AudioError
@@ -52,6 +53,12 @@ def played(autoplay: str, original: Clip | None, recon: Clip) -> Clip:
         gap = np.zeros(int(0.15 * recon.sample_rate), np.float32)
         return Clip(recon.sample_rate, np.concatenate([original.audio, gap, recon.audio]))
     return recon
+
+
+def marks_key(session: Session) -> tuple:
+    """What of a session a map shows (A, B, own sounds, search hits, neighbours, selection)."""
+    return (session.corpus, str(session.a), str(session.b), tuple((u.name, id(u)) for u in session.user),
+            tuple(map(str, session.hits)), tuple(map(str, session.neighbours)), tuple(map(str, session.selection)))
 
 
 def fresh(session: Session | None) -> Session:
@@ -194,8 +201,14 @@ class Handlers:
         opts = MapOptions(colour_by, filter_label, values, v.flag(show_components, "mark mixture means"), style,
                           only=[r.index for r in session.selection]
                           if v.flag(only_selection, "show only the selection") and session.selection else None)
-        fig, caption = map_figure(self.ex_of(model), model, space, params, opts, session)
-        return MAPS.put(fig.to_json()), caption
+        ex = self.ex_of(model)
+        key = (model, space, params.key(), repr(opts), marks_key(session))
+        made = MAP_MEMO.get(ex, key)
+        if made is None:
+            fig, caption = map_figure(ex, model, space, params, opts, session)
+            made = MAPS.put(fig.to_json()), caption
+            MAP_MEMO.put(ex, key, *made)
+        return made
 
     @user_errors(3, message_at=1)
     def project_space(self, model, space, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, colour_by,

@@ -65,3 +65,48 @@ def test_the_page_draws_the_served_map(explorer):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(url.rstrip("/") + PATH + "e" * 24, timeout=30)
         assert err.value.code == 404
+
+
+def test_memo_names_a_map_by_its_inputs_and_misses_once_the_store_dropped_it():
+    from map_store import MapMemo
+
+    class Owner:  # an explorer stands here: any object a weak reference can hold
+        pass
+
+    store = MapStore(max_bytes=100)
+    memo, owner = MapMemo(store, size=2), Owner()
+    path = store.put("a" * 40)
+    memo.put(owner, ("timbre",), path, "caption")
+    assert memo.get(owner, ("timbre",)) == (path, "caption") and memo.get(Owner(), ("timbre",)) is None
+    store.put("b" * 40)
+    store.put("c" * 40)  # the first map's JSON is dropped: the memo must not name it
+    assert memo.get(owner, ("timbre",)) is None
+    for n in range(3):
+        memo.put(owner, (n,), store.put(str(n)), "")
+    assert memo.get(owner, (0,)) is None and memo.get(owner, (2,)) is not None  # at most `size` kept
+
+
+def test_a_map_seen_before_is_not_built_again_and_a_new_mark_rebuilds_it(explorer, monkeypatch):
+    import ui_handlers
+    from map_store import STORE, MapMemo
+
+    from disentangle.explore.refs import Ref
+    from disentangle.explore.session import Session
+
+    monkeypatch.setattr(ui_handlers, "MAP_MEMO", MapMemo(STORE))  # not the maps earlier tests made
+    built = []
+    real = ui_handlers.map_figure
+    monkeypatch.setattr(ui_handlers, "map_figure", lambda *a, **k: built.append(a[2]) or real(*a, **k))
+    h = ui_handlers.Handlers(explorer, "pca")
+    s = Session()
+
+    def project(space="timbre", colour="instrument"):
+        return h.project("tiny", space, "PCA", 15, 0.1, 30, 1, 2, colour, "", [], True, s)
+
+    first = project()
+    assert project() == first and project("pitch") != first and project() == first
+    assert built == ["timbre", "pitch"]
+    s.a = Ref.corpus(5)  # A ringed: another map
+    ringed = project()
+    assert ringed != first and len(built) == 3
+    assert project(colour="dynamics")[0] != ringed[0] and len(built) == 4
