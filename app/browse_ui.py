@@ -12,7 +12,7 @@ from browse_handlers import HIT_COLUMNS, NEIGHBOUR_COLUMNS, BrowseHandlers
 from gradio.components import Component
 from gradio.events import Dependency
 from pick_table import pick_table
-from wiring import Trigger, listen
+from wiring import PRIVATE, Trigger, listen
 
 
 def mark_js(kind: str) -> str:
@@ -69,7 +69,7 @@ class BrowseTools:
                [model, map_in[1], self.which, self.k, *map_in[2:], self.click_box, slot, state],
                [self.nb_html, self.nb_json], api_name=False, show_progress="hidden",
                trigger_mode="always_last").then(None, self.nb_json, None, js=mark_js("neighbours"), api_name=False)
-        self.nb_html.change(None, self.nb_html, None, js=TABLE_JS, api_name=False)
+        self.nb_html.change(None, self.nb_html, None, js=TABLE_JS, **PRIVATE)
         # Any new A (a click, a pick, a swap) changes the A/B text: refresh its neighbours
         # (skipped when the click found them already).
         neighbours_on(selection_md.change)

@@ -59,17 +59,20 @@ def _since_gesture(page, predicate: str, timeout_ms: float = 60000) -> float:
 
 
 def watch_change(page, elem_id: str, text_js: str) -> None:
-    """Stamp (window.__changedAt) the first moment the text `text_js` differs from what it is now,
-    from a MutationObserver on `#elem_id`. Polling for the change from here stamped it when the
+    """Stamp (window.__changedAt) the first moment after the next gesture that the text `text_js`
+    differs from what it was at the gesture, from a MutationObserver on `#elem_id`. Polling for the change from here stamped it when the
     poll first ran: ~500 ms after a click whose neighbours were listed at ~50 ms, because every
     round trip to the page waited behind Gradio's work on the click's answers."""
     page.evaluate("""([id, textJs]) => {
       const text = new Function('return ' + textJs);
+      const armed = performance.now();
       window.__changedAt = 0;
-      const before = text();
+      let before = text();
       if (window.__changeWatch) window.__changeWatch.disconnect();
       window.__changeWatch = new MutationObserver(() => {
         const now = text();
+        // Until the gesture, what changes (an earlier answer still being applied) is the before.
+        if (!(window.__t0 >= armed)) { before = now; return; }
         if (!window.__changedAt && now && now !== before) window.__changedAt = performance.now();
       });
       window.__changeWatch.observe(document.getElementById(id), {childList: true, subtree: true, characterData: true});
