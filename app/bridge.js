@@ -147,15 +147,36 @@
       if (drawPending() || !pendingMap || performance.now() - started > 120000) clearInterval(wait);
     }, 50);
   };
+  // The corpus trace's hover texts come apart from the map (layout.meta.texts, a path in the
+  // same store): the same for every space of a model, so fetched once (ui_handlers.map_json).
+  const texts = new Map();  // path -> promise of the texts, the newest few
+  const withTexts = (fig) => {
+    const path = fig && fig.layout && fig.layout.meta && fig.layout.meta.texts;
+    const trace = fig && fig.data && fig.data[0];
+    if (!path || !trace) return Promise.resolve(fig);
+    if (!texts.has(path)) {
+      if (texts.size >= 8) texts.delete(texts.keys().next().value);
+      const asked = fetch(path.slice(1)).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+      asked.catch(() => texts.delete(path));
+      texts.set(path, asked);
+    }
+    return texts.get(path).then(list => { trace.hovertext = list; return fig; }, () => {
+      trace.hovertemplate = 'item %{customdata} (click to hear it)<extra></extra>';
+      return fig;
+    });
+  };
   window.__disentangleDraw = (text) => {
     if (!text) return;
     wantedMap = text;
     if (!text.startsWith('/disentangle/map/')) {  // the figure itself
-      try { drawWhenMounted(JSON.parse(text)); } catch (e) { /* not a map */ }
+      let fig;
+      try { fig = JSON.parse(text); } catch (e) { return; /* not a map */ }
+      withTexts(fig).then(f => { if (wantedMap === text) drawWhenMounted(f); });
       return;
     }
     // relative, as the clip's: the page may sit under a prefix
     fetch(text.slice(1)).then(r => r.ok ? r.json() : Promise.reject(new Error(r.status + ' ' + r.statusText)))
+      .then(withTexts)
       .then(fig => { if (wantedMap === text) drawWhenMounted(fig); })
       .catch(e => console.warn('disentangle: map ' + text + ' not fetched:', e));
   };

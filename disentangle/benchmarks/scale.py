@@ -185,8 +185,12 @@ def browser_figures(url: str, switches: int) -> dict:
                 took = [_switch_space(page, names[(n + 1) % len(names)]) for n in range(len(names))]
                 page.wait_for_timeout(1000)
                 out["heap_after_1_switch_mb"] = page.evaluate(HEAP)
+                per_switch = []
                 for n in range(switches):
                     took.append(_switch_space(page, names[(n + 1) % len(names)]))
+                    page.wait_for_timeout(500)  # outside the timing: the draw's last tasks, then the reading
+                    per_switch.append(page.evaluate(HEAP))
+                out["heap_per_switch_mb"] = per_switch  # settles or keeps growing?
                 page.wait_for_timeout(1000)
                 out["switch_cached_s"] = sorted(took[len(names):])
                 out["heap_after_switches_mb"] = page.evaluate(HEAP)
@@ -242,7 +246,8 @@ def run(args: argparse.Namespace) -> dict:
             print(f"[{n:,}] browser ({b['map_type']}): map drawn {b['map_drawn_s']:.1f} s, hover "
                   f"{med(b['hover_s']):.2f} s, click -> audio {med(b['click_to_audio_s']):.2f} s, switch "
                   f"{med(b['switch_cached_s']):.2f} s (median), heap {b['heap_after_1_switch_mb']:.0f} -> "
-                  f"{b['heap_after_switches_mb']:.0f} MB after {b['switches']} switches", flush=True)
+                  f"{b['heap_after_switches_mb']:.0f} MB after {b['switches']} switches "
+                  f"(each: {' '.join(f'{h:.0f}' for h in b.get('heap_per_switch_mb', []))})", flush=True)
         results[n] = r
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))

@@ -104,6 +104,11 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             page.evaluate("window.__mapPlayer = 0; document.addEventListener('playing', (e) => {"
                           " if (e.target.closest && e.target.closest('#play_audio')) window.__mapPlayer++; }, true)")
             box = points[4]
+            # Hovering names the point: its hover texts came apart from the map (meta.texts).
+            page.mouse.move(box["x"] + box["width"] / 2 - 20, box["y"] + box["height"] / 2 - 20)
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+            page.wait_for_function("/(sine|square|saw)_\\d+_(pp|mf|ff)/.test((document.querySelector("
+                                   "'#latent_map .hoverlayer .hovertext') || {}).textContent || '')", timeout=15000)
             click_plot_point(page, box)
             # The ring moved onto the point at once, drawn there, labelled, and no trace was
             # restyled or recomputed (moving a trace's ring took 3.7 s at 100k points).

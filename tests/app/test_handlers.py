@@ -1,7 +1,9 @@
 """App handlers and named endpoints on a tiny checkpoint (no browser)."""
 from __future__ import annotations
 
+import base64
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,4 +106,11 @@ def test_the_page_carries_the_default_map_when_it_is_fitted(explorer, handlers, 
         assert first_map(handlers, "tiny", "timbre", "PCA", "instrument") == ""
     config = build_demo(explorer, "pca").get_config_file()
     box = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "map_json")
-    assert json.loads(STORE.get(box["props"]["value"]))["layout"]["meta"] == {"model": "tiny", "space": "timbre"}
+    meta = json.loads(STORE.get(box["props"]["value"]))["layout"]["meta"]
+    assert (meta["model"], meta["space"]) == ("tiny", "timbre")
+    # the corpus trace's hover texts are served apart, in the trace's order (the page puts them back)
+    texts = json.loads(STORE.get(meta["texts"]))
+    rows = np.frombuffer(base64.b64decode(drawn["data"][0]["customdata"]["bdata"]), dtype=np.int32)
+    assert drawn["data"][0].get("hovertext") is None and len(texts) == len(rows) == 36
+    for text, row in zip(texts, rows):
+        assert text.startswith(f"<b>{Path(explorer.corpus.items[row].path).stem}</b>")
