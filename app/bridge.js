@@ -339,7 +339,7 @@
   };
   new MutationObserver(fillTable).observe(document.body, {childList: true, subtree: true});
 
-  // 6. A click's neighbours from GET /disentangle/neighbours (app/neighbours_route.py), asked
+  // 5. A click's neighbours from GET /disentangle/neighbours (app/neighbours_route.py), asked
   // while the pointer rests on the point (with its sound), listed and marked at the click.
   // Gradio's answer for the same click, later, writes the same table.
   const nbAnswers = new Map();  // url -> promise of {key, html, refs}
@@ -388,7 +388,7 @@
     }).catch(() => { /* Gradio's answer lists them */ });
   };
 
-  // 5. The neighbour and search tables (app/pick_table.py): a row picked (click, or Enter on
+  // 6. The neighbour and search tables (app/pick_table.py): a row picked (click, or Enter on
   // a focused row) sends its point's reference, as the map's click does.
   const pickBoxes = {neighbour_table: 'nb_pick_box', hit_table: 'hit_pick_box'};
   const pick = (ev) => {
