@@ -61,8 +61,10 @@ def map_json(fig) -> str:
     where (the store, as the map). They are the same for every space of a model (same points,
     same draw order), so the page fetches them once and its cache has them for the next map;
     sent with each map they were ~2.6 MB of a 20,000-point switch's answer."""
-    corpus = fig.data[0] if fig.data and fig.data[0].name == "corpus" else None
-    texts = None if corpus is None else corpus.hovertext
+    if not fig.data or fig.data[0].name != "corpus":
+        return fig.to_json()
+    corpus = fig.data[0]
+    texts = corpus.hovertext
     if texts is None or len(texts) == 0:
         return fig.to_json()
     corpus.hovertext = None
