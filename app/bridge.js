@@ -11,6 +11,18 @@
     return true;
   };
   window.__disentangleSend = send;
+  // One answer per key, asked once, the newest `size` kept (clips, hover texts, neighbours);
+  // a failed one (e.g. busy) is asked again next time.
+  const remembered = (cache, size, key, ask) => {
+    if (!cache.has(key)) {
+      const answer = ask();
+      cache.set(key, answer);
+      answer.catch(() => cache.delete(key));
+      while (cache.size > size) cache.delete(cache.keys().next().value);
+    }
+    return cache.get(key);
+  };
+  const fetchJson = (url) => fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
   // Corpus points carry their row number (a typed array travels compactly);
   // every other mark carries its reference text.
   const refOf = (p) => {
@@ -154,13 +166,7 @@
     const path = fig && fig.layout && fig.layout.meta && fig.layout.meta.texts;
     const trace = fig && fig.data && fig.data[0];
     if (!path || !trace) return Promise.resolve(fig);
-    if (!texts.has(path)) {
-      if (texts.size >= 8) texts.delete(texts.keys().next().value);
-      const asked = fetch(path.slice(1)).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
-      asked.catch(() => texts.delete(path));
-      texts.set(path, asked);
-    }
-    return texts.get(path).then(list => { trace.hovertext = list; return fig; }, () => {
+    return remembered(texts, 8, path, () => fetchJson(path.slice(1))).then(list => { trace.hovertext = list; return fig; }, () => {
       trace.hovertemplate = 'item %{customdata} (click to hear it)<extra></extra>';
       return fig;
     });
@@ -175,7 +181,7 @@
       return;
     }
     // relative, as the clip's: the page may sit under a prefix
-    fetch(text.slice(1)).then(r => r.ok ? r.json() : Promise.reject(new Error(r.status + ' ' + r.statusText)))
+    fetchJson(text.slice(1))
       .then(withTexts)
       .then(fig => { if (wantedMap === text) drawWhenMounted(fig); })
       .catch(e => console.warn('disentangle: map ' + text + ' not fetched:', e));
@@ -263,16 +269,12 @@
     if (typeof ref !== 'string' || !ref.startsWith('c:') || !model || !Ctx) return null;
     const choice = document.querySelector('#autoplay_select input');
     const params = new URLSearchParams({model: model, ref: ref, play: choice ? choice.value : 'reconstruction'});
-    const key = params.toString();
-    if (clips.has(key)) return clips.get(key);
-    if (!quick.ctx) quick.ctx = new Ctx();  // suspended until a click resumes it; it decodes meanwhile
-    const clip = fetch('disentangle/clip?' + params)
-      .then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status))
-      .then(bytes => quick.ctx.decodeAudioData(bytes));
-    clips.set(key, clip);
-    clip.catch(() => clips.delete(key));  // a refusal (e.g. busy) is asked again next time
-    while (clips.size > 8) clips.delete(clips.keys().next().value);
-    return clip;
+    return remembered(clips, 8, params.toString(), () => {
+      if (!quick.ctx) quick.ctx = new Ctx();  // suspended until a click resumes it; it decodes meanwhile
+      return fetch('disentangle/clip?' + params)
+        .then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status))
+        .then(bytes => quick.ctx.decodeAudioData(bytes));
+    });
   };
   let resting = null;
   const onHover = (gd, ev) => {
@@ -350,13 +352,7 @@
     const k = document.querySelector('#nb_k input[type=number]');
     const url = 'disentangle/neighbours?' + new URLSearchParams({model: meta.model, space: meta.space,
       which: which && which.value ? which.value : 'map space', k: k && k.value ? k.value : '8', ref: ref});
-    if (!nbAnswers.has(url)) {
-      if (nbAnswers.size >= 64) nbAnswers.delete(nbAnswers.keys().next().value);
-      const answer = fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
-      answer.catch(() => nbAnswers.delete(url));
-      nbAnswers.set(url, answer);
-    }
-    return nbAnswers.get(url);
+    return remembered(nbAnswers, 64, url, () => fetchJson(url));
   };
   // Where the map draws each corpus row: its index in the corpus trace (built once per trace).
   const rowIndex = new WeakMap();

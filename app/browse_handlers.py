@@ -41,10 +41,6 @@ class BrowseHandlers:
         return json.dumps({"x": marks.xy[:, 0].tolist(), "y": marks.xy[:, 1].tolist(),
                            "refs": marks.refs, "names": marks.names})
 
-    def _row(self, ex: Explorer, ref: Ref) -> tuple[str, str]:
-        item = ex.corpus.items[ref.index]
-        return ref_name(ex, ref), item_labels(item, ex.labels)
-
     # --- neighbours ----------------------------------------------------------
     @user_errors(3)
     def neighbours(self, model, space, which, k, method, n_neighbors, min_dist, perplexity, pc_x, pc_y, session):
@@ -77,7 +73,7 @@ class BrowseHandlers:
 
     def _neighbours(self, model, space, which, k, projection: tuple, of: Ref, session: Session):
         target = space if which in (None, "", "map space") else which
-        key = f"{model}|{of}|{target}|{int(k)}"
+        key = neighbours_key(model, of, target, int(k))
         if key == session.neighbours_of:
             return gr.skip(), gr.skip(), gr.skip()
         ex = self.base.ex_of(model)
@@ -118,7 +114,7 @@ class BrowseHandlers:
         hits = ex.search(str(query or ""))
         session.hits = hits
         params = self.base.params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y)
-        rows = [[n + 1, *self._row(ex, r)] for n, r in enumerate(hits[:200])]
+        rows = [[n + 1, *row_texts(ex, r)] for n, r in enumerate(hits[:200])]
         more = " (the first 200 listed and marked)" if len(hits) > 200 else ""
         summary = f"{len(hits)} items match **{query}**{more}; pick one to select it." if hits else \
             f"nothing matches **{query}**"
@@ -211,10 +207,19 @@ class BrowseHandlers:
         return str(export.latents_csv(ex, model, folder / f"{stem}.csv", refs))
 
 
+def row_texts(ex: Explorer, ref: Ref) -> tuple[str, str]:
+    """A corpus point's name and labels, as the tables list them."""
+    return ref_name(ex, ref), item_labels(ex.corpus.items[ref.index], ex.labels)
+
+
+def neighbours_key(model: str, of: Ref, target: str, k: int) -> str:
+    """What a neighbour list was asked for (the session's `neighbours_of`)."""
+    return f"{model}|{of}|{target}|{k}"
+
+
 def neighbour_table(ex: Explorer, found: list[Neighbour]) -> str:
     """The neighbour table (HTML rows that pick their point): rank, name, labels, distance."""
-    rows = [[n.rank, ref_name(ex, n.ref), item_labels(ex.corpus.items[n.ref.index], ex.labels), round(n.distance, 4)]
-            for n in found]
+    rows = [[n.rank, *row_texts(ex, n.ref), round(n.distance, 4)] for n in found]
     return pick_table(NEIGHBOUR_COLUMNS, rows, [str(n.ref) for n in found], "no neighbours")
 
 

@@ -117,7 +117,6 @@ def log_line(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-
 def in_background(fn, *args) -> None:
     """Run fn(*args) in this thread at the lowest CPU priority (Linux: a thread's own nice value;
     threads it starts, numba's included, inherit it). The maps fitted in the background took
@@ -127,6 +126,7 @@ def in_background(fn, *args) -> None:
     except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
         pass
     fn(*args)
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="app/main.py", description=__doc__,

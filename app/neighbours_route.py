@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from browse_handlers import neighbour_choices, neighbour_table
+from browse_handlers import neighbour_choices, neighbour_table, neighbours_key
 from errors import user_message
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -48,7 +48,7 @@ def neighbours_answer(h: Handlers, model: str, space: str, which: str, k: str, r
         raise v.UserError("only corpus points (c:<row>) are served here")
     target = space if which == "map space" else which
     found = ex.neighbours(model).nearest(point, target, count, Session())  # corpus points need no session
-    return {"key": f"{model}|{point}|{target}|{count}", "html": neighbour_table(ex, found),
+    return {"key": neighbours_key(model, point, target, count), "html": neighbour_table(ex, found),
             "refs": [str(n.ref) for n in found]}
 
 

@@ -7,7 +7,6 @@ No logic of its own beyond that conversion: what an action computes lives in
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from disentangle.explore.describe import probe_source, ref_name, selection_md, v
 from disentangle.explore.explorer import Explorer
 from disentangle.explore.figures import MapStyle, probe_heatmap
 from disentangle.explore.hub import ExplorerHub
-from disentangle.explore.mapview import MapOptions, map_figure
+from disentangle.explore.mapview import MapOptions, map_figure, session_marks
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
 from disentangle.explore.session import Clip, Session
@@ -54,28 +53,6 @@ def played(autoplay: str, original: Clip | None, recon: Clip) -> Clip:
         gap = np.zeros(int(0.15 * recon.sample_rate), np.float32)
         return Clip(recon.sample_rate, np.concatenate([original.audio, gap, recon.audio]))
     return recon
-
-
-def map_json(fig) -> str:
-    """The figure's JSON, the corpus trace's hover texts served apart: `layout.meta.texts` names
-    where (the store, as the map). They are the same for every space of a model (same points,
-    same draw order), so the page fetches them once and its cache has them for the next map;
-    sent with each map they were ~2.6 MB of a 20,000-point switch's answer."""
-    if not fig.data or fig.data[0].name != "corpus":
-        return fig.to_json()
-    corpus = fig.data[0]
-    texts = corpus.hovertext
-    if texts is None or len(texts) == 0:
-        return fig.to_json()
-    corpus.hovertext = None
-    fig.layout.meta = {**(fig.layout.meta or {}), "texts": MAPS.put(json.dumps([str(t) for t in texts]))}
-    return fig.to_json()
-
-
-def marks_key(session: Session) -> tuple:
-    """What of a session a map shows (A, B, own sounds, search hits, neighbours, selection)."""
-    return (session.corpus, str(session.a), str(session.b), tuple((u.name, id(u)) for u in session.user),
-            tuple(map(str, session.hits)), tuple(map(str, session.neighbours)), tuple(map(str, session.selection)))
 
 
 def fresh(session: Session | None) -> Session:
@@ -219,11 +196,11 @@ class Handlers:
                           only=[r.index for r in session.selection]
                           if v.flag(only_selection, "show only the selection") and session.selection else None)
         ex = self.ex_of(model)
-        key = (model, space, params.key(), repr(opts), marks_key(session))
+        key = (model, space, params.key(), repr(opts), session_marks(session))
         made = MAP_MEMO.get(ex, key)
         if made is None:
             fig, caption = map_figure(ex, model, space, params, opts, session)
-            made = MAPS.put(map_json(fig)), caption
+            made = MAPS.put_figure(fig), caption
             MAP_MEMO.put(ex, key, *made)
         return made
 

@@ -84,6 +84,13 @@ def point_texts(ex: Explorer, model: str) -> PointTexts:
     return texts
 
 
+def session_marks(session: Session) -> tuple:
+    """What of a session `map_figure` draws (A, B, own sounds, search hits, neighbours,
+    selection), as a hashable key: maps with the same view, options and marks are equal."""
+    return (session.corpus, str(session.a), str(session.b), tuple((u.name, id(u)) for u in session.user),
+            tuple(map(str, session.hits)), tuple(map(str, session.neighbours)), tuple(map(str, session.selection)))
+
+
 def map_figure(ex: Explorer, model: str, space: str, params: ProjectionParams, opts: MapOptions,
                session: Session):
     """The map of one space: (plotly Figure, caption markdown)."""
