@@ -28,7 +28,7 @@ banks are pushed to the same codes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
@@ -51,6 +51,10 @@ class GMVAEConfig(ModelConfig):
     hidden: int = 512            # units of the fully connected layer
     kernel_size: int = 3
     pool: int = 1                # average-pool time by this factor before flattening (1 = paper)
+    # True: the timbre encoder averages its conv features over all frames (a bag of
+    # frames, not in the paper), so z_timbre describes the spectrum's shape, not the
+    # note's envelope or length; the pitch encoder and decoder keep `pool`.
+    timbre_time_average: bool = False
     timbre_label: str = "instrument"
     pitch_label: str = "pitch"
     timbre_prior: Literal["gmm", "isotropic"] = "gmm"
@@ -185,7 +189,8 @@ class GMVAE(RemoverTrainingMixin, DisentangleModel[GMVAEConfig]):
         n_bins, n_frames = features.n_bins, features.n_frames
         self.n_timbre = len(label_maps[cfg.timbre_label])
         self.n_pitch = len(label_maps[cfg.pitch_label])
-        self.timbre_encoder = ConvEncoder1d(n_bins, n_frames, cfg, cfg.timbre_dim)
+        timbre_cfg = replace(cfg, pool=n_frames) if cfg.timbre_time_average else cfg  # one frame left
+        self.timbre_encoder = ConvEncoder1d(n_bins, n_frames, timbre_cfg, cfg.timbre_dim)
         self.pitch_encoder = ConvEncoder1d(n_bins, n_frames, cfg, cfg.pitch_dim)
         self.decoder = ConvDecoder1d(n_bins, n_frames, cfg, cfg.timbre_dim + cfg.pitch_dim)
         self.pitch_prior = MixturePrior(self.n_pitch, cfg.pitch_dim, cfg.pitch_logstd)

@@ -123,3 +123,20 @@ def test_source_adversary_reads_the_source_from_both_spaces(features, label_maps
     assert (on["loss"] - early["loss"]).item() == pytest.approx(
         2.0 * (on["adv/source_from_timbre"] + on["adv/source_from_pitch"]).item(), rel=1e-4)
     check_rebuild(model, batch)
+
+
+def test_timbre_time_average_leaves_the_timbre_code_blind_to_when(features, label_maps, batch):
+    """The bag-of-frames timbre encoder: one frame before its FC, so moving a note in time
+    (a circular shift of the frames) leaves z_timbre nearly unchanged; the pitch side keeps time."""
+    model = build(features, label_maps, timbre_time_average=True)
+    assert model.timbre_encoder.fc[1].in_features == model.config.channels
+    check_shapes(model, batch)
+    check_train_step(model, batch, epoch=1)
+    model.eval()
+    x = batch["x"]
+    shifted = torch.roll(x, shifts=x.shape[-1] // 2, dims=-1)
+    with torch.no_grad():
+        a, b = model.timbre_encoder(x).mean, model.timbre_encoder(shifted).mean
+        pa, pb = model.pitch_encoder(x).mean, model.pitch_encoder(shifted).mean
+    # only the frames at the seams differ (kernel 3: 4 of the conv frames see them)
+    assert (a - b).norm() < 0.25 * (pa - pb).norm()
