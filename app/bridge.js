@@ -23,6 +23,12 @@
     return cache.get(key);
   };
   const fetchJson = (url) => fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+  // The map's plotly.js (the gl2d bundle the page's head loads, app/plotly_route.py); Gradio's
+  // own plots load another one later, into window.Plotly.
+  const mapPlotly = () => window.__disentanglePlotly;
+  const mapHost = () => document.querySelector('#latent_map .map-host');
+  // The page's first script (early.js): it may be drawing the default view's map.
+  const early = window.__disentangleEarly || {path: '', plot: null, drawn: Promise.resolve(null)};
   // Corpus points carry their row number (a typed array travels compactly);
   // every other mark carries its reference text.
   const refOf = (p) => {
@@ -42,8 +48,8 @@
       Object.assign(layout[kind][k], at, {visible: true});
       edit[`${kind}[${k}].opacity`] = 1;
     }
-    if (!Object.keys(edit).length || !window.Plotly) return false;
-    window.Plotly.relayout(gd, edit);
+    if (!Object.keys(edit).length || !mapPlotly()) return false;
+    mapPlotly().relayout(gd, edit);
     return true;
   };
   window.__disentangleRing = moveRing;
@@ -60,7 +66,8 @@
       const canvases = gd._fullLayout && gd._fullLayout._glcanvas;
       if (canvases) canvases.each(d => { if (d && d.regl && d.regl._gl) gls.push(d.regl._gl); });
     } catch (e) { /* no WebGL layer */ }
-    try { if (window.Plotly) window.Plotly.purge(gd); } catch (e) { /* already torn down */ }
+    const lib = gd.classList.contains('map-host') ? mapPlotly() : window.Plotly;
+    try { if (lib) lib.purge(gd); } catch (e) { /* already torn down */ }
     for (const gl of gls) {
       const lose = gl.isContextLost() ? null : gl.getExtension('WEBGL_lose_context');
       if (lose) lose.loseContext();
@@ -72,14 +79,25 @@
       if (!gd.isConnected) { plots.delete(gd); release(gd); }
     }
   };
+  let firstAsked = false;
   const attach = () => {
     purgeGone();
+    // The default view's map comes with the page (layout.first_map): early.js draws it, or,
+    // when it could not, the bridge does as soon as the map's container is mounted.
+    const first = document.querySelector('#map_json textarea, #map_json input');
+    if (!firstAsked && first && mapHost()) {
+      firstAsked = true;
+      const path = first.value;
+      if (path && !pendingMap && !wantedMap) {
+        wantedMap = path;
+        Promise.resolve(early.path === path && early.drawn).then(gd => {
+          if (!gd && wantedMap === path) window.__disentangleDraw(path);
+        });
+      }
+    }
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
     gd.__bridged = true;
-    // The default view's map comes with the page (layout.first_map): drawn as soon as the plot is.
-    const first = document.querySelector('#map_json textarea, #map_json input');
-    if (first && first.value && !pendingMap && first.value !== wantedMap) window.__disentangleDraw(first.value);
     gd.on('plotly_click', (ev) => {
       const p = ev && ev.points && ev.points[0];
       if (!p || p.customdata === undefined || p.customdata === null) return;
@@ -109,7 +127,7 @@
   // click's audio (0.4-0.6 s at 3,600 points).
   window.__disentangleMark = (kind, text) => {
     const gd = document.querySelector('#latent_map .js-plotly-plot');
-    if (!gd || !window.Plotly || !text || !gd.layout || !gd.layout.shapes) return;
+    if (!gd || !mapPlotly() || !text || !gd.layout || !gd.layout.shapes) return;
     let m;
     try { m = JSON.parse(text); } catch (e) { return; }
     const shapes = gd.layout.shapes, edit = {}, prefix = kind + ' ';
@@ -127,25 +145,26 @@
       Object.assign(s, show ? {xanchor: m.x[i], yanchor: m.y[i], visible: true} : {visible: false});
       edit[`shapes[${k}].opacity`] = 1;
     });
-    if (Object.keys(edit).length) window.Plotly.relayout(gd, edit);
+    if (Object.keys(edit).length) mapPlotly().relayout(gd, edit);
   };
-  // Maps from the server (figure JSON in the hidden #map_json box) are drawn into the plot the
-  // page mounted once. Gradio's gr.Plot mounts a new plot element for every figure: a new
-  // plot and new WebGL contexts per map (newPlot, then react again), 1-4 s a space switch at
-  // 100k points. Options as Gradio's own plot sets them (responsive, autosize, room for the
-  // title). A map that comes before the plot is mounted waits for it; only the latest is kept.
+  // Maps from the server (a path in the hidden #map_json box) are drawn into one plot, the
+  // .map-host element of #latent_map, by the map's own plotly.js: newPlot once, then react.
+  // (Gradio's gr.Plot mounted a new plot element for every figure: new WebGL contexts per
+  // map, 1-4 s a space switch at 100k points.) A map that comes before the container is
+  // mounted or before plotly.js has loaded waits for both; only the latest is kept.
   let pendingMap = null;
   const drawPending = () => {
-    const gd = document.querySelector('#latent_map .js-plotly-plot');
-    if (!pendingMap || !gd || !window.Plotly || !gd._fullLayout) return false;
+    const gd = mapHost(), lib = mapPlotly();
+    if (!pendingMap || !gd || !lib || !early.args) return false;
+    if (early.plot && !early.plot.adopted) return false;  // early.js's plot is not in its place yet
     const fig = pendingMap;
     pendingMap = null;
     nbAnswers.clear();  // a new map may be a new corpus: its rows are other points
-    const layout = fig.layout || {};
-    layout.autosize = true;
-    layout.margin = Object.assign({}, layout.margin, {autoexpand: true});
-    if (layout.title) layout.margin.t = Math.max(100, layout.margin.t || 0);
-    window.Plotly.react(gd, fig.data || [], layout, Object.assign({}, fig.config, {responsive: true}));
+    if (gd._fullLayout) {
+      lib.react(gd, ...early.args(fig));
+    } else {
+      lib.newPlot(gd, ...early.args(fig)).then(attach);
+    }
     return true;
   };
   // The box carries the path the map's JSON is served at (app/map_store.py): fetched here, so
@@ -154,6 +173,7 @@
   const drawWhenMounted = (fig) => {
     pendingMap = fig;
     if (drawPending()) return;
+    if (!mapPlotly() && early.plotly) early.plotly.then(drawPending, () => {});
     const started = performance.now();
     const wait = setInterval(() => {
       if (drawPending() || !pendingMap || performance.now() - started > 120000) clearInterval(wait);
@@ -162,18 +182,13 @@
   // The corpus trace's hover texts come apart from the map (layout.meta.texts, a path in the
   // same store): the same for every space of a model, so fetched once (ui_handlers.map_json).
   const texts = new Map();  // path -> promise of the texts, the newest few
-  const withTexts = (fig) => {
-    const path = fig && fig.layout && fig.layout.meta && fig.layout.meta.texts;
-    const trace = fig && fig.data && fig.data[0];
-    if (!path || !trace) return Promise.resolve(fig);
-    return remembered(texts, 8, path, () => fetchJson(path.slice(1))).then(list => { trace.hovertext = list; return fig; }, () => {
-      trace.hovertemplate = 'item %{customdata} (click to hear it)<extra></extra>';
-      return fig;
-    });
-  };
+  const withTexts = (fig) => early.withTexts
+    ? early.withTexts(fig, path => remembered(texts, 8, path, () => fetchJson(path.slice(1))))
+    : Promise.resolve(fig);
   window.__disentangleDraw = (text) => {
     if (!text) return;
     wantedMap = text;
+    if (early.path && early.path !== text) early.path = '';  // early.js draws no other map then
     if (!text.startsWith('/disentangle/map/')) {  // the figure itself
       let fig;
       try { fig = JSON.parse(text); } catch (e) { return; /* not a map */ }

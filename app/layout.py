@@ -16,7 +16,6 @@ from wiring import PRIVATE, Listener, Queue
 
 from disentangle.explore import validate as v
 from disentangle.explore.explorer import Explorer
-from disentangle.explore.figures import empty_map
 from disentangle.explore.hub import ExplorerHub
 from disentangle.explore.session import Session
 from disentangle.explore.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, MAX_UPLOAD_SECONDS
@@ -43,7 +42,7 @@ def launch_options(host: str | None, port: int | None) -> dict:
 
 
 CSS = """
-#latent_map {min-height: 560px}
+#latent_map, #latent_map .map-host {min-height: 600px}
 .strip img {image-rendering: pixelated}
 .pick {max-height: 300px; overflow: auto}
 .pick-table {width: 100%; border-collapse: collapse; font-size: 0.9em}
@@ -136,8 +135,9 @@ def build_demo(explorer: Explorer | ExplorerHub, default_method: str = "umap",
                     opacity = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="opacity")
                     only_sel = gr.Checkbox(False, label="show only the selection")
                     update_btn = gr.Button("Update map", size="sm", variant="secondary")
-                # Mounted once: every map is drawn into it by the browser (bridge.js), from map_json.
-                gr.Plot(empty_map(), elem_id="latent_map", label="latent map")
+                # Every map is drawn into its .map-host by the browser (bridge.js, with the plotly.js
+                # of plotly_route.py), from map_json; a gr.Plot would load the full plotly.js.
+                gr.HTML('<div class="map-host"></div>', elem_id="latent_map")
                 map_json = gr.Textbox(first_map(h, model0, spaces0[0], method_label, first_or_none(labels)),
                                       elem_id="map_json", visible="hidden")
                 caption = gr.Markdown()

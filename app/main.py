@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))  # layout and handlers beside this file
 import clip_route
 import map_store
 import neighbours_route
+import plotly_route
 from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options
 from reaper import install_reaper
 from ui_handlers import METHODS, Handlers
@@ -212,7 +213,9 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(default_concurrency_limit=args.concurrency)
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
-        demo.launch(js=BRIDGE_JS, css=CSS, prevent_thread_lock=True, **launch_options(args.host, args.port))
+        demo.launch(js=BRIDGE_JS, css=CSS, head=plotly_route.HEAD, app_kwargs=plotly_route.app_kwargs(),
+                    prevent_thread_lock=True, **launch_options(args.host, args.port))
+        plotly_route.install(demo.app)  # the map's plotly.js, which the page's head loads at once
         routes = Handlers(hub, shown.method)
         clip_route.install(demo.app, routes)  # a click's sound, straight to the page
         map_store.install(demo.app)  # each map's JSON, fetched by the page (not carried by Gradio)

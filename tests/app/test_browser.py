@@ -96,6 +96,11 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(served_app)
             wait_for_map(page, 60000)
+            # drawn by the map's own plotly.js (the gl2d bundle the head loads, plotly_route.py)
+            # into the .map-host, not by a gr.Plot
+            assert page.evaluate("[window.__disentanglePlotly && window.__disentanglePlotly.version,"
+                                 " document.querySelector('#latent_map .js-plotly-plot').classList"
+                                 ".contains('map-host')]") == ["3.7.0", True]
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = point_boxes(page, 60, 1)  # WebGL points: boxes from the data and the axes
             assert len(points) >= 36

@@ -94,7 +94,7 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
             page.screenshot(path=str(out / "app_search.png"), full_page=True)
 
             # Box selection over the whole plot area.
-            page.evaluate(f"window.Plotly.relayout(document.querySelector('{PLOT}'), {{dragmode: 'select'}})")
+            page.evaluate(f"window.__disentanglePlotly.relayout(document.querySelector('{PLOT}'), {{dragmode: 'select'}})")
             area = page.query_selector(f"{PLOT} .nsewdrag").bounding_box()
             page.mouse.move(area["x"] + 3, area["y"] + 3)
             page.mouse.down()

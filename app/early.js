@@ -1,0 +1,73 @@
+(() => {
+  // The page's first script (app/plotly_route.py writes it into the HTML): loads the map's
+  // plotly.js and draws the default view's map while Gradio is still mounting the page, in
+  // a plot element kept out of view, then puts that element in #latent_map's place once
+  // Gradio has mounted it. bridge.js draws every later map into the same element.
+  if (window.__disentangleEarly) return;  // written into the page and given as Gradio's head
+  const early = window.__disentangleEarly = {path: '', plot: null};
+  const fetchJson = (url) => fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+  // A map's figure JSON -> the arguments of Plotly.newPlot / react, as every map is drawn:
+  // options as Gradio's own plot set them (responsive, autosize, room for the title).
+  early.args = (fig) => {
+    const layout = fig.layout || {};
+    layout.autosize = true;
+    layout.margin = Object.assign({}, layout.margin, {autoexpand: true});
+    if (layout.title) layout.margin.t = Math.max(100, layout.margin.t || 0);
+    return [fig.data || [], layout, Object.assign({displaylogo: false}, fig.config, {responsive: true})];
+  };
+  // The corpus trace's hover texts come apart from the map (layout.meta.texts, a path).
+  early.withTexts = (fig, fetchTexts) => {
+    const path = fig && fig.layout && fig.layout.meta && fig.layout.meta.texts;
+    const trace = fig && fig.data && fig.data[0];
+    if (!path || !trace) return Promise.resolve(fig);
+    return fetchTexts(path).then(list => { trace.hovertext = list; return fig; }, () => {
+      trace.hovertemplate = 'item %{customdata} (click to hear it)<extra></extra>';
+      return fig;
+    });
+  };
+  const script = document.createElement('script');
+  script.src = '__BUNDLE_URL__';  // relative: the page may sit under a prefix
+  early.plotly = new Promise((resolve, reject) => {
+    // Gradio's own plots (the strips) load their plotly.js later and overwrite window.Plotly:
+    // the map keeps the one that drew it.
+    script.onload = () => { window.__disentanglePlotly = window.Plotly; resolve(window.Plotly); };
+    script.onerror = () => reject(new Error('the map library __BUNDLE_URL__ did not load'));
+  });
+  early.plotly.catch(e => console.warn('disentangle:', e.message));
+  document.head.appendChild(script);
+  // The default view's map, when the page carries it (layout.first_map).
+  const config = window.gradio_config || {};
+  const box = (config.components || []).find(c => c.props && c.props.elem_id === 'map_json');
+  const path = box && box.props.value;
+  if (typeof path !== 'string' || !path.startsWith('/disentangle/map/')) return;
+  early.path = path;
+  const adopt = () => {
+    const plot = early.plot, spot = document.querySelector('#latent_map .map-host');
+    if (!plot || plot.adopted || !spot || !plot.drawn) return;
+    plot.adopted = true;
+    spot.replaceWith(plot.gd);
+    plot.gd.removeAttribute('style');
+    window.__disentanglePlotly.Plots.resize(plot.gd);  // to the container's width
+    watch.disconnect();
+  };
+  const watch = new MutationObserver(adopt);
+  // null: not drawn here (another map was asked for first, or it failed); the bridge draws then.
+  early.drawn = Promise.all([early.plotly, fetchJson(path.slice(1)).then(f => early.withTexts(f, t => fetchJson(t.slice(1))))])
+    .then(([lib, fig]) => {
+      if (early.path !== path) return null;
+      const gd = document.createElement('div');
+      gd.className = 'map-host';
+      // about the map column's width (3 of 5 parts of the page), resized once in place
+      const width = Math.max(400, Math.round(window.innerWidth * 0.58));
+      gd.style.cssText = `position: fixed; left: ${-width - 100}px; top: 0; width: ${width}px; height: 600px`;
+      document.body.appendChild(gd);
+      early.plot = {gd: gd, drawn: false, adopted: false};
+      return lib.newPlot(gd, ...early.args(fig)).then(() => {
+        early.plot.drawn = true;
+        watch.observe(document.body, {childList: true, subtree: true});
+        adopt();
+        return gd;
+      });
+    })
+    .catch(e => { console.warn('disentangle: the first map was not drawn early:', e); early.path = ''; return null; });
+})();
