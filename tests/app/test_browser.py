@@ -101,6 +101,16 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             assert page.evaluate("[window.__disentanglePlotly && window.__disentanglePlotly.version,"
                                  " document.querySelector('#latent_map .js-plotly-plot').classList"
                                  ".contains('map-host')]") == ["3.7.0", True]
+            # the class colours went in as the palette's strings, point by point as the server's
+            # stepped scale gives them (early.js flatColours)
+            sent, drawn = page.evaluate("""async () => {
+              const path = document.querySelector('#map_json textarea, #map_json input').value;
+              const m = (await fetch(path.slice(1)).then(r => r.json())).data[0].marker;
+              const bytes = atob(m.color.bdata);
+              const gd = document.querySelector('#latent_map .js-plotly-plot');
+              return [Array.from(bytes, c => m.colorscale[c.charCodeAt(0)][1]), Array.from(gd._fullData[0].marker.color)];
+            }""")
+            assert drawn == sent and len(set(sent)) > 1
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = point_boxes(page, 60, 1)  # WebGL points: boxes from the data and the axes
             assert len(points) >= 36
