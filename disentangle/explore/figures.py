@@ -4,8 +4,8 @@ matplotlib is not a dependency: spectrograms are drawn with numpy into PIL
 images (PIL ships with gradio), the map and the heatmap are plotly figures.
 The corpus is one WebGL `go.Scattergl` trace at every size. An SVG map of 100,000 points is 100,000 DOM elements,
 seconds per redraw, and even at 3,600 points an SVG redraw took 250-500 ms
-in Chromium here against 55-140 ms for WebGL. The page mounts one plot
-(`empty_map`) and draws every map into it (app/bridge.js
+in Chromium here against 55-140 ms for WebGL. The page has one plot element
+and draws every map into it (app/early.js, app/bridge.js
 `__disentangleDraw`), so its WebGL contexts are made once: Gradio's own
 plot mounted a new element per figure, whose contexts cost ~150 ms to make
 and ~90 ms to release a switch, and leaked before bridge.js purged them
@@ -247,16 +247,6 @@ def latent_map(points: MapPoints, colour_by: str | None, title: str = "",
         plot_bgcolor="white",
         xaxis={"showgrid": False, "zeroline": False, "showticklabels": False},
         yaxis={"showgrid": False, "zeroline": False, "showticklabels": False})
-    return fig
-
-
-def empty_map(text: str = "drawing the map ...") -> go.Figure:
-    """The figure the page mounts first; every map after it is drawn into the same plot
-    (bridge.js `__disentangleDraw`)."""
-    fig = go.Figure()
-    fig.update_layout(title={"text": text, "font": {"size": 13}}, height=600, plot_bgcolor="white",
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"visible": False}, yaxis={"visible": False})
     return fig
 
 
