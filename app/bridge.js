@@ -85,7 +85,9 @@
     // The default view's map comes with the page (layout.first_map): early.js draws it, or,
     // when it could not, the bridge does as soon as the map's container is mounted.
     const first = document.querySelector('#map_json textarea, #map_json input');
-    if (!firstAsked && first && mapHost()) {
+    const host = mapHost();
+    if (early.failed && host && !host._fullLayout && host.textContent !== early.failed) host.textContent = early.failed;
+    if (!firstAsked && first && host) {
       firstAsked = true;
       const path = first.value;
       if (path && !pendingMap && !wantedMap) {

@@ -48,7 +48,7 @@
     script.onload = () => { window.__disentanglePlotly = window.Plotly; resolve(window.Plotly); };
     script.onerror = () => reject(new Error('the map library __BUNDLE_URL__ did not load'));
   });
-  early.plotly.catch(e => console.warn('disentangle:', e.message));
+  early.plotly.catch(e => { early.failed = e.message + ': reload the page'; console.warn('disentangle:', e.message); });
   document.head.appendChild(script);
   // The default view's map, when the page carries it (layout.first_map).
   const config = window.gradio_config || {};
@@ -84,5 +84,13 @@
         return gd;
       });
     })
-    .catch(e => { console.warn('disentangle: the first map was not drawn early:', e); early.path = ''; return null; });
+    .catch(e => {
+      console.warn('disentangle: the first map was not drawn early:', e);
+      if (early.plot && !early.plot.adopted) {  // the bridge draws it into #latent_map instead
+        early.plot.gd.remove();
+        early.plot = null;
+      }
+      early.path = '';
+      return null;
+    });
 })();
