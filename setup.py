@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent
 #: repository folder -> (folder inside the package, files to ship)
 SHIPPED = {
     "checkpoints": ("checkpoints", ("*.pt", "*.report.json", "*.report.md")),
-    "app": ("_app", ("*.py", "*.js")),  # bridge.js: the page script layout.py reads beside it
+    # bridge.js / early.js: the page scripts layout.py and plotly_route.py read beside them;
+    # vendor/: the map's plotly.js bundle with its licence
+    "app": ("_app", ("*.py", "*.js", "vendor/*")),
 }
 
 
@@ -34,7 +36,9 @@ class BuildPyWithShipped(build_py):
             out.mkdir(parents=True, exist_ok=True)
             for pattern in patterns:
                 for path in sorted((ROOT / source).glob(pattern)):
-                    shutil.copy2(path, out / path.name)
+                    copy = out / path.relative_to(ROOT / source)
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, copy)
 
 
 setup(cmdclass={"build_py": BuildPyWithShipped})

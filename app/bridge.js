@@ -27,8 +27,8 @@
   // own plots load another one later, into window.Plotly.
   const mapPlotly = () => window.__disentanglePlotly;
   const mapHost = () => document.querySelector('#latent_map .map-host');
-  // The page's first script (early.js): it may be drawing the default view's map.
-  const early = window.__disentangleEarly || {path: '', plot: null, drawn: Promise.resolve(null)};
+  // The page's first script (early.js): the map's plotly.js, and the default view's map asked for.
+  const early = window.__disentangleEarly || {path: '', first: null};
   // Corpus points carry their row number (a typed array travels compactly);
   // every other mark carries its reference text.
   const refOf = (p) => {
@@ -82,20 +82,14 @@
   let firstAsked = false;
   const attach = () => {
     purgeGone();
-    // The default view's map comes with the page (layout.first_map): early.js draws it, or,
-    // when it could not, the bridge does as soon as the map's container is mounted.
+    // The default view's map comes with the page (layout.first_map; early.js has asked for
+    // it already): drawn as soon as the map's container is mounted.
     const first = document.querySelector('#map_json textarea, #map_json input');
     const host = mapHost();
     if (early.failed && host && !host._fullLayout && host.textContent !== early.failed) host.textContent = early.failed;
     if (!firstAsked && first && host) {
       firstAsked = true;
-      const path = first.value;
-      if (path && !pendingMap && !wantedMap) {
-        wantedMap = path;
-        Promise.resolve(early.path === path && early.drawn).then(gd => {
-          if (!gd && wantedMap === path) window.__disentangleDraw(path);
-        });
-      }
+      if (first.value && !pendingMap && !wantedMap) window.__disentangleDraw(first.value);
     }
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;
@@ -158,7 +152,6 @@
   const drawPending = () => {
     const gd = mapHost(), lib = mapPlotly();
     if (!pendingMap || !gd || !lib || !early.args) return false;
-    if (early.plot && !early.plot.adopted) return false;  // early.js's plot is not in its place yet
     const fig = pendingMap;
     pendingMap = null;
     nbAnswers.clear();  // a new map may be a new corpus: its rows are other points
@@ -190,16 +183,17 @@
   window.__disentangleDraw = (text) => {
     if (!text) return;
     wantedMap = text;
-    if (early.path && early.path !== text) early.path = '';  // early.js draws no other map then
     if (!text.startsWith('/disentangle/map/')) {  // the figure itself
       let fig;
       try { fig = JSON.parse(text); } catch (e) { return; /* not a map */ }
       withTexts(fig).then(f => { if (wantedMap === text) drawWhenMounted(f); });
       return;
     }
-    // relative, as the clip's: the page may sit under a prefix
-    fetchJson(text.slice(1))
-      .then(withTexts)
+    // relative, as the clip's: the page may sit under a prefix; the default view's map was
+    // asked for by early.js (with its texts), once
+    const asked = early.first && early.path === text ? early.first : null;
+    early.first = null;
+    (asked ? asked.catch(() => fetchJson(text.slice(1)).then(withTexts)) : fetchJson(text.slice(1)).then(withTexts))
       .then(fig => { if (wantedMap === text) drawWhenMounted(fig); })
       .catch(e => console.warn('disentangle: map ' + text + ' not fetched:', e));
   };

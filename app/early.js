@@ -1,10 +1,9 @@
 (() => {
   // The page's first script (app/plotly_route.py writes it into the HTML): loads the map's
-  // plotly.js and draws the default view's map while Gradio is still mounting the page, in
-  // a plot element kept out of view, then puts that element in #latent_map's place once
-  // Gradio has mounted it. bridge.js draws every later map into the same element.
+  // plotly.js and fetches the default view's map while Gradio is still loading and mounting
+  // the page; bridge.js draws it, and every later map, into #latent_map's one plot element.
   if (window.__disentangleEarly) return;  // written into the page and given as Gradio's head
-  const early = window.__disentangleEarly = {path: '', plot: null};
+  const early = window.__disentangleEarly = {path: '', first: null};
   const fetchJson = (url) => fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
   // The corpus trace's class colours travel as one byte per point on a stepped colour scale
   // (figures._indexed_colours: index k is the scale's k-th colour). Handed to plotly.js as
@@ -55,42 +54,11 @@
   const box = (config.components || []).find(c => c.props && c.props.elem_id === 'map_json');
   const path = box && box.props.value;
   if (typeof path !== 'string' || !path.startsWith('/disentangle/map/')) return;
+  // Asked for now, with its hover texts: the bridge draws it once #latent_map is mounted.
+  // (Drawing it out of view while Gradio mounted, then moving the plot into place, gained
+  // ~0.1 s, the two sharing the one main thread, and the moved WebGL plot no longer
+  // answered hovers or clicks.)
   early.path = path;
-  const adopt = () => {
-    const plot = early.plot, spot = document.querySelector('#latent_map .map-host');
-    if (!plot || plot.adopted || !spot || !plot.drawn) return;
-    plot.adopted = true;
-    spot.replaceWith(plot.gd);
-    plot.gd.removeAttribute('style');
-    window.__disentanglePlotly.Plots.resize(plot.gd);  // to the container's width
-    watch.disconnect();
-  };
-  const watch = new MutationObserver(adopt);
-  // null: not drawn here (another map was asked for first, or it failed); the bridge draws then.
-  early.drawn = Promise.all([early.plotly, fetchJson(path.slice(1)).then(f => early.withTexts(f, t => fetchJson(t.slice(1))))])
-    .then(([lib, fig]) => {
-      if (early.path !== path) return null;
-      const gd = document.createElement('div');
-      gd.className = 'map-host';
-      // about the map column's width (3 of 5 parts of the page), resized once in place
-      const width = Math.max(400, Math.round(window.innerWidth * 0.58));
-      gd.style.cssText = `position: fixed; left: ${-width - 100}px; top: 0; width: ${width}px; height: 600px`;
-      document.body.appendChild(gd);
-      early.plot = {gd: gd, drawn: false, adopted: false};
-      return lib.newPlot(gd, ...early.args(fig)).then(() => {
-        early.plot.drawn = true;
-        watch.observe(document.body, {childList: true, subtree: true});
-        adopt();
-        return gd;
-      });
-    })
-    .catch(e => {
-      console.warn('disentangle: the first map was not drawn early:', e);
-      if (early.plot && !early.plot.adopted) {  // the bridge draws it into #latent_map instead
-        early.plot.gd.remove();
-        early.plot = null;
-      }
-      early.path = '';
-      return null;
-    });
+  early.first = fetchJson(path.slice(1)).then(f => early.withTexts(f, t => fetchJson(t.slice(1))));
+  early.first.catch(() => {});  // the bridge asks again
 })();

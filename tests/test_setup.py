@@ -28,5 +28,5 @@ def test_every_tracked_app_file_is_shipped():
     tracked = subprocess.run(["git", "ls-files", "app"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
     assert tracked, "no tracked files under app/"
-    missing = [f for f in tracked if not any(fnmatch.fnmatch(Path(f).name, p) for p in patterns)]
+    missing = [f for f in tracked if not any(fnmatch.fnmatch(str(Path(f).relative_to('app')), p) for p in patterns)]
     assert not missing, f"app files a wheel would leave out: {missing}"
