@@ -7,12 +7,11 @@ time from before it to after it, 3 runs each): the full plotly.js 4.1.1 took 3.1
 the gl2d bundle 1.1-1.3 s. And gr.Plot starts loading its bundle only once Gradio has
 mounted the page (~1.2 s after the request): a Gradio page with a 10-point gr.Plot drew
 it 3.4-4.3 s after the request, so a 100k-point map could not be drawn within 3 s. The head
-script (`HEAD`, early.js) loads the gl2d bundle and draws the default view's map out of
-view while Gradio mounts the page, then puts it in #latent_map's place; bridge.js draws every
-later map into it. `EarlyHead` writes the script
-into the page's HTML, so both start with the page's first bytes: Gradio's own `head=` runs
-only once its JavaScript has read the config (~1.1 s after the request here), and there it
-is the fallback.
+script (`HEAD`, early.js) loads the gl2d bundle and asks for the default view's map while
+Gradio loads and mounts the page; bridge.js draws it, and every later map, into
+#latent_map. `EarlyHead` writes the script into the page's HTML, so both start with the
+page's first bytes: Gradio's own `head=` runs only once its JavaScript has read the config
+(~1.1 s after the request here), and there it is the fallback.
 """
 from __future__ import annotations
 
