@@ -11,24 +11,15 @@
     return true;
   };
   window.__disentangleSend = send;
-  // One answer per key, asked once, the newest `size` kept (clips, hover texts, neighbours);
-  // a failed one (e.g. busy) is asked again next time.
-  const remembered = (cache, size, key, ask) => {
-    if (!cache.has(key)) {
-      const answer = ask();
-      cache.set(key, answer);
-      answer.catch(() => cache.delete(key));
-      while (cache.size > size) cache.delete(cache.keys().next().value);
-    }
-    return cache.get(key);
-  };
-  const fetchJson = (url) => fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+  // The page's first script (early.js): the map's plotly.js, the default view's map asked
+  // for, and the helpers both scripts use (fetchJson; remembered, the bounded answer caches of
+  // clips, hover texts and neighbours).
+  const early = window.__disentangleEarly;
+  const {fetchJson, remembered} = early;
   // The map's plotly.js (the gl2d bundle the page's head loads, app/plotly_route.py); Gradio's
   // own plots load another one later, into window.Plotly.
   const mapPlotly = () => window.__disentanglePlotly;
   const mapHost = () => document.querySelector('#latent_map .map-host');
-  // The page's first script (early.js): the map's plotly.js, and the default view's map asked for.
-  const early = window.__disentangleEarly || {path: '', first: null};
   // Corpus points carry their row number (a typed array travels compactly);
   // every other mark carries its reference text.
   const refOf = (p) => {
@@ -151,7 +142,7 @@
   let pendingMap = null;
   const drawPending = () => {
     const gd = mapHost(), lib = mapPlotly();
-    if (!pendingMap || !gd || !lib || !early.args) return false;
+    if (!pendingMap || !gd || !lib) return false;
     const fig = pendingMap;
     pendingMap = null;
     nbAnswers.clear();  // a new map may be a new corpus: its rows are other points
@@ -168,18 +159,16 @@
   const drawWhenMounted = (fig) => {
     pendingMap = fig;
     if (drawPending()) return;
-    if (!mapPlotly() && early.plotly) early.plotly.then(drawPending, () => {});
+    if (!mapPlotly()) early.plotly.then(drawPending, () => {});
     const started = performance.now();
     const wait = setInterval(() => {
       if (drawPending() || !pendingMap || performance.now() - started > 120000) clearInterval(wait);
     }, 50);
   };
   // The corpus trace's hover texts come apart from the map (layout.meta.texts, a path in the
-  // same store): the same for every space of a model, so fetched once (ui_handlers.map_json).
-  const texts = new Map();  // path -> promise of the texts, the newest few
-  const withTexts = (fig) => early.withTexts
-    ? early.withTexts(fig, path => remembered(texts, 8, path, () => fetchJson(path.slice(1))))
-    : Promise.resolve(fig);
+  // same store): the same for every space of a model, so fetched once (ui_handlers.map_json),
+  // into early.js's cache (the first map's were asked for there).
+  const withTexts = early.withTexts;
   window.__disentangleDraw = (text) => {
     if (!text) return;
     wantedMap = text;

@@ -4,7 +4,22 @@
   // the page; bridge.js draws it, and every later map, into #latent_map's one plot element.
   if (window.__disentangleEarly) return;  // written into the page and given as Gradio's head
   const early = window.__disentangleEarly = {path: '', first: null};
-  const fetchJson = (url) => fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+  const fetchJson = early.fetchJson = (url) =>
+    fetch(url).then(r => r.ok ? r.json() : Promise.reject(new Error(String(r.status))));
+  // One answer per key, asked once, the newest `size` kept (hover texts here; clips and
+  // neighbours in bridge.js); a failed one (e.g. busy) is asked again next time.
+  const remembered = early.remembered = (cache, size, key, ask) => {
+    if (!cache.has(key)) {
+      const answer = ask();
+      cache.set(key, answer);
+      answer.catch(() => cache.delete(key));
+      while (cache.size > size) cache.delete(cache.keys().next().value);
+    }
+    return cache.get(key);
+  };
+  // A map's hover texts by their path, the newest few (the same for every space of a model).
+  const texts = new Map();
+  early.askTexts = (path) => remembered(texts, 8, path, () => fetchJson(path.slice(1)));
   // The corpus trace's class colours travel as one byte per point on a stepped colour scale
   // (figures._indexed_colours: index k is the scale's k-th colour). Handed to plotly.js as
   // that, it computes every point's colour through the scale: 0.75 s of a 1.5 s newPlot at
@@ -30,11 +45,11 @@
     return [fig.data || [], layout, Object.assign({displaylogo: false}, fig.config, {responsive: true})];
   };
   // The corpus trace's hover texts come apart from the map (layout.meta.texts, a path).
-  early.withTexts = (fig, fetchTexts) => {
+  early.withTexts = (fig) => {
     const path = fig && fig.layout && fig.layout.meta && fig.layout.meta.texts;
     const trace = fig && fig.data && fig.data[0];
     if (!path || !trace) return Promise.resolve(fig);
-    return fetchTexts(path).then(list => { trace.hovertext = list; return fig; }, () => {
+    return early.askTexts(path).then(list => { trace.hovertext = list; return fig; }, () => {
       trace.hovertemplate = 'item %{customdata} (click to hear it)<extra></extra>';
       return fig;
     });
@@ -59,6 +74,6 @@
   // ~0.1 s, the two sharing the one main thread, and the moved WebGL plot no longer
   // answered hovers or clicks.)
   early.path = path;
-  early.first = fetchJson(path.slice(1)).then(f => early.withTexts(f, t => fetchJson(t.slice(1))));
+  early.first = fetchJson(path.slice(1)).then(early.withTexts);
   early.first.catch(() => {});  // the bridge asks again
 })();
