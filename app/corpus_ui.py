@@ -95,7 +95,8 @@ class CorpusHandlers:
         for w in report.skipped[:3]:
             gr.Warning(w)
         key = model_key(base_name, corpus_name, self.hub.default_name)
-        ex = Explorer({key: self.hub.models[base_name]}, report.corpus, gl_iters=self.hub.gl_iters)
+        ex = Explorer({key: self.hub.models[base_name]}, report.corpus, gl_iters=self.hub.gl_iters,
+                      fit_worker=self.hub.default.fit_worker)
         ex.build(lambda f, t: progress(0.1 + 0.9 * f, desc=t), self.hub.params, say=lambda m: gr.Warning(m))
         self.hub.add_built(corpus_name, ex)
         session = fresh(session).switch_corpus(corpus_name)

@@ -49,6 +49,7 @@ from disentangle.data.kind import corpus_kind
 from disentangle.explore.corpora import BUILTIN, first_start, open_data
 from disentangle.explore.corpus_match import matching_models
 from disentangle.explore.explorer import Explorer
+from disentangle.explore.fit_worker import FitWorker
 from disentangle.explore.hub import CorpusSource, ExplorerHub
 from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.staged import Staged, build_rest_of_notes
@@ -120,8 +121,9 @@ def log_line(text: str) -> None:
 
 def in_background(fn, *args) -> None:
     """Run fn(*args) in this thread at the lowest CPU priority (Linux: a thread's own nice value;
-    threads it starts, numba's included, inherit it). The maps fitted in the background took
-    the cores from clicks: on 2 cores a few of 30 clicks of a first start waited ~0.5 s."""
+    threads it starts inherit it). The UMAP / t-SNE fits themselves run in the `FitWorker`'s
+    child process (also at the lowest priority): in a thread here they held the GIL, and on a
+    first start clicks waited behind them (p95 516-613 ms on data/notes, session 9)."""
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
@@ -190,7 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         models = all_models
         if not args.checkpoint:  # named checkpoints always open
             models = matching_models(models, corpus_kind(corpus), say=lambda m: print(m, flush=True))
-        explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters).build(
+        explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters,
+                            fit_worker=FitWorker()).build(
             console_progress, shown, say=log_line)
     except (OSError, ValueError, CheckpointError) as exc:  # bad paths and files: one line, no traceback
         parser.exit(2, f"{parser.prog}: error: {exc}\n")

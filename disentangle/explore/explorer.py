@@ -19,6 +19,7 @@ import torch
 from disentangle.data.schema import LABELS, Corpus
 from disentangle.explore.cache import LatentCache, model_key
 from disentangle.explore.entry import ModelEntry, NormalisedRows
+from disentangle.explore.fit_worker import FitWorker
 from disentangle.explore.memo import LRU
 from disentangle.explore.neighbours import NeighbourIndex
 from disentangle.explore.projection import FitProgress, Projection, ProjectionParams, fit_projection
@@ -100,11 +101,14 @@ class Explorer:
 
     models: display name -> model (loaded with `disentangle.load_model`, so its
     normaliser is set). cache_root: where latents and projections go
-    (default `<corpus.root>/.cache/explore`).
+    (default `<corpus.root>/.cache/explore`). fit_worker: where UMAP and
+    t-SNE maps are fitted (None: in this process; the app passes one shared
+    `FitWorker`, so that no fit holds its GIL).
     """
 
     def __init__(self, models: Mapping[str, DisentangleModel], corpus: Corpus,
-                 cache_root: str | Path | None = None, gl_iters: int = 16, device: str | None = None):
+                 cache_root: str | Path | None = None, gl_iters: int = 16, device: str | None = None,
+                 fit_worker: FitWorker | None = None):
         if not models:
             raise ValueError("no models to explore: pass at least one checkpoint")
         self.corpus = corpus
@@ -112,6 +116,7 @@ class Explorer:
         self.models_in = dict(models)
         self.gl_iters = gl_iters
         self.device = device
+        self.fit_worker = fit_worker
         self.entries: dict[str, ModelEntry] = {}
         #: display name -> why the model was left out (e.g. a diverged checkpoint)
         self.skipped: dict[str, str] = {}
@@ -275,8 +280,11 @@ class Explorer:
             return fit_projection(x, params, progress)
         from threadpoolctl import threadpool_limits
 
-        with self._fit_slot, threadpool_limits(1):
-            return fit_projection(x, params, progress)
+        with self._fit_slot:
+            if self.fit_worker is not None:
+                return self.fit_worker.fit(x, params, progress)
+            with threadpool_limits(1):
+                return fit_projection(x, params, progress)
 
     def has_projection(self, model: str, space: str, params: ProjectionParams) -> bool:
         """True when the map is in memory or on disk (no fitting needed)."""

@@ -144,7 +144,8 @@ class ExplorerHub:
             corpus = source.open()
             models = {model_key(m, name, self.default_name): self.models[m] for m in source.models}
             cache = self.cache_root / name if self.cache_root else None
-            ex = Explorer(models, corpus, cache_root=cache, gl_iters=self.gl_iters)
+            ex = Explorer(models, corpus, cache_root=cache, gl_iters=self.gl_iters,
+                          fit_worker=self.default.fit_worker)
             ex.build(progress, self.params, say=say)
             with self._lock:
                 self._built[name] = ex

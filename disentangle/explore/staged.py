@@ -146,7 +146,7 @@ def build_rest_of_notes(folder: str | Path, first: Explorer, say_log: Say = prin
         corpus = finish_staged(folder, first.corpus, progress=False)
         say(f"features and latents of {len(corpus):,} items")
         full = Explorer(first.models_in, corpus, cache_root=first.cache_root, gl_iters=first.gl_iters,
-                        device=first.device)  # one cache folder: its files are keyed by the corpus fingerprint
+                        device=first.device, fit_worker=first.fit_worker)  # one cache folder: its files are keyed by the corpus fingerprint
         return full.build(None, ProjectionParams("pca"), say=say_log)
 
     return build

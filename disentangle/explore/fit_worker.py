@@ -1,0 +1,165 @@
+"""UMAP and t-SNE fits in a child process of their own, so that no fit holds the server's GIL.
+
+Why: numba's compiled loops (UMAP's layout optimisation, its first-use
+compilation of 10-20 s) hold the GIL for their whole call. On a first start the
+app fits every other space's map in the background while the user clicks; in
+a thread of the server's process those fits made clicks and neighbour lookups
+wait for the GIL (p95 click -> audio 516-613 ms on data/notes against ~80 ms on
+a warm start, session 9). In a child process at the lowest CPU priority
+they only share the cores, which the kernel hands to the clicks first.
+
+One long-lived child serves every fit, one at a time: a new process per fit
+would pay ~3 s of imports and ~8 s of numba compilation each time (measured
+here: 12.9 s for the first fit of 3,600 points in a fresh process, 4.4 s for
+the next). The child reads one job per line on stdin and answers with JSON
+lines on stdout: progress lines, then `{"done": stem}` or `{"error": text}`.
+Arrays go through `.npy` files in a private temporary folder (no pickles).
+The child exits when its stdin closes and, mid-fit, when its parent is gone.
+
+Run as `python -m disentangle.explore.fit_worker` (only `FitWorker` does).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from disentangle.explore.projection import FitProgress, Projection, ProjectionParams, fit_projection
+
+#: Environment of the child: one thread per library, as the in-process fits had.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "OPENBLAS_NUM_THREADS": "1"}
+
+
+class FitWorkerError(RuntimeError):
+    """The child process failed or stopped; the message says how."""
+
+
+class FitWorker:
+    """Fits maps in one child process (started on first use, restarted after it dies).
+
+    nice: the child's CPU priority (19: the lowest, so clicks get the cores first).
+    """
+
+    def __init__(self, nice: int = 19):
+        self.nice = nice
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix="disentangle-fit-"))
+        self._jobs = 0
+        atexit.register(self.close)
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        env = {**os.environ, **ONE_THREAD}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "disentangle.explore.fit_worker", str(self.nice)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
+        return self._proc
+
+    def fit(self, x: np.ndarray, params: ProjectionParams, progress: FitProgress | None = None) -> Projection:
+        """Fit a map of x (N, D) in the child -> the same `Projection` as `fit_projection` gives.
+
+        progress(done, total, what) is called with the child's progress lines.
+        Raises ValueError for what `fit_projection` rejects, FitWorkerError when the child fails.
+        """
+        x = np.asarray(x, dtype=np.float32)
+        with self._lock:
+            self._jobs += 1
+            job = self._dir / f"job{self._jobs}"
+            np.save(job.with_suffix(".in.npy"), x, allow_pickle=False)
+            start = time.perf_counter()
+            try:
+                proc = self._start()
+                assert proc.stdin is not None and proc.stdout is not None
+                line = json.dumps({"x": str(job.with_suffix(".in.npy")), "stem": str(job),
+                                   "params": {**asdict(params), "pcs": list(params.pcs)}})
+                try:
+                    proc.stdin.write(line + "\n")
+                    proc.stdin.flush()
+                except OSError as exc:
+                    raise FitWorkerError(f"the map-fitting process did not take the job: {exc}") from exc
+                for answer in proc.stdout:
+                    try:
+                        msg = json.loads(answer)
+                    except ValueError:  # not an answer (nothing else should be written there)
+                        continue
+                    if "progress" in msg and progress is not None:
+                        done, total, what = msg["progress"]
+                        progress(int(done), int(total), str(what))
+                    elif "error" in msg:
+                        raise ValueError(msg["error"])
+                    elif "done" in msg:
+                        proj = Projection.load(job, x)
+                        if proj is None:
+                            raise FitWorkerError("the map-fitting process wrote no readable map")
+                        return replace(proj, seconds=time.perf_counter() - start, from_cache=False)
+                code = proc.wait()
+                raise FitWorkerError(f"the map-fitting process stopped (exit code {code}) before the map was done")
+            finally:
+                for suffix in (".in.npy", ".npy", ".json"):
+                    job.with_suffix(suffix).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Stop the child (mid-fit too) and remove the temporary folder."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Mid-fit the child does not read stdin; this thread ends it once its parent is gone."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _serve(nice: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    try:
+        os.nice(max(0, nice))
+    except (AttributeError, OSError):  # not POSIX or not allowed: the usual priority
+        pass
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # The answers get stdout to themselves: anything a library prints (C code too) goes to stderr.
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def say(msg: dict) -> None:
+        answers.write(json.dumps(msg) + "\n")
+        answers.flush()
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        p = dict(job["params"])
+        p["pcs"] = tuple(p["pcs"])
+        try:
+            x = np.load(job["x"], allow_pickle=False)
+            with threadpool_limits(1):
+                proj = fit_projection(x, ProjectionParams(**p),
+                                      lambda done, total, what: say({"progress": [done, total, what]}))
+            proj.save(Path(job["stem"]))
+        except (ValueError, TypeError, OSError) as exc:  # what an in-process fit would raise
+            say({"error": str(exc)})
+            continue
+        say({"done": job["stem"]})
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else 19)

@@ -1,0 +1,71 @@
+"""Maps fitted in the FitWorker's child process: same map, progress, errors, restarts, cleanup."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from disentangle.explore.fit_worker import FitWorker
+from disentangle.explore.projection import ProjectionParams, fit_projection
+
+
+def _blobs(n: int = 80, d: int = 6, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 6, (3, d))
+    return (centres[rng.integers(0, 3, n)] + rng.normal(0, 0.3, (n, d))).astype(np.float32)
+
+
+@pytest.fixture
+def worker():
+    w = FitWorker(nice=0)
+    yield w
+    w.close()
+
+
+def test_worker_fits_the_same_map_in_another_process(worker):
+    x = _blobs()
+    params = ProjectionParams("tsne", perplexity=10)
+    seen = []
+    proj = worker.fit(x, params, lambda done, total, what: seen.append((done, total)))
+    assert worker._proc is not None and worker._proc.pid != os.getpid() and worker._proc.poll() is None
+    with threadpool_limits(1):
+        here = fit_projection(x, params)
+    assert proj.params == params and not proj.from_cache and proj.seconds > 0
+    assert proj.coords.shape == (80, 2) and np.allclose(proj.coords, here.coords, atol=1e-3)
+    assert proj.reference is x or np.array_equal(proj.reference, x)
+    assert seen[0] == (0, 80) and seen[-1] == (80, 80)
+    assert not list(worker._dir.iterdir())  # the job's files are gone
+
+
+def test_errors_come_back_as_in_process_and_the_worker_goes_on(worker):
+    x = _blobs()
+    with pytest.raises(ValueError, match="unknown projection method"):
+        worker.fit(x, ProjectionParams("bogus"))  # type: ignore[arg-type]
+    first = worker._proc
+    assert worker.fit(x, ProjectionParams("tsne", perplexity=5)).coords.shape == (80, 2)
+    assert worker._proc is first  # the same child served both
+
+
+def test_a_dead_child_is_restarted_and_close_ends_it(worker):
+    x = _blobs()
+    worker.fit(x, ProjectionParams("tsne", perplexity=5))
+    dead = worker._proc
+    assert dead is not None
+    dead.kill()
+    dead.wait()
+    assert worker.fit(x, ProjectionParams("tsne", perplexity=5)).coords.shape == (80, 2)
+    live = worker._proc
+    assert live is not None and live is not dead
+    folder = worker._dir
+    worker.close()
+    assert live.poll() is not None and not folder.exists()
+
+
+def test_child_exits_when_its_stdin_closes(worker):
+    worker.fit(_blobs(), ProjectionParams("tsne", perplexity=5))
+    proc = worker._proc
+    assert proc is not None and proc.stdin is not None
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0
