@@ -26,6 +26,9 @@
     const d = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
     return typeof d === 'number' ? 'c:' + d : d;
   };
+  // What GET /disentangle/clip and /disentangle/neighbours serve: corpus points and mixture means
+  // (a user's own sound needs its session, so it goes the Gradio way).
+  const servedRef = (ref) => typeof ref === 'string' && /^(c:\d+|k:[^:]+:\d+)$/.test(ref);
   // The A / B rings are layout shapes with an annotation beside them, both named "selected A"
   // / "selected B" (figures.ring_shape). In Plotly 3.3 a relayout of a position (calc+arraydraw)
   // recomputes every trace (seconds at 100k points), so the position is written into the layout
@@ -235,7 +238,7 @@
   window.__disentanglePlaying = () => [...playing].filter(m => !m.paused).length
     + (quick.source ? 1 : 0);
 
-  // 3. A click on a corpus point plays at once: its WAV straight from GET /disentangle/clip
+  // 3. A click on a corpus point or a mixture mean plays at once: its WAV straight from GET /disentangle/clip
   // (app/clip_route.py), through Web Audio. Through Gradio's queue and player it took ~530 ms
   // (answer, page update, then the player's own load), and asked on the click ~270 ms; the
   // map's player, filled by the same click, is not started for it (see startMapPlayer). On
@@ -266,7 +269,7 @@
   const clipOf = (gd, ref) => {
     const model = gd.layout && gd.layout.meta && gd.layout.meta.model;
     const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (typeof ref !== 'string' || !ref.startsWith('c:') || !model || !Ctx) return null;
+    if (!servedRef(ref) || !model || !Ctx) return null;
     const choice = document.querySelector('#autoplay_select input');
     const params = new URLSearchParams({model: model, ref: ref, play: choice ? choice.value : 'reconstruction'});
     return remembered(clips, 8, params.toString(), () => {
@@ -347,7 +350,7 @@
   const nbAnswers = new Map();  // url -> promise of {key, html, refs}
   const neighboursOf = (gd, ref) => {
     const meta = (gd.layout && gd.layout.meta) || {};
-    if (!meta.model || !meta.space || typeof ref !== 'string' || !ref.startsWith('c:')) return null;
+    if (!meta.model || !meta.space || !servedRef(ref)) return null;
     const which = document.querySelector('#nb_which input');
     const k = document.querySelector('#nb_k input[type=number]');
     const url = 'disentangle/neighbours?' + new URLSearchParams({model: meta.model, space: meta.space,

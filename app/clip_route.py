@@ -7,8 +7,10 @@ bridge (bridge.js) now asks this route on the click itself and plays the WAV
 with Web Audio; Gradio's `render_point` still fills the players, spectrograms
 and the A/B selection, and the bridge skips its player's start for that click.
 
-Only corpus points ("c:<row>"): they need no session (own sounds and mixture
-means go the Gradio way). Renders are memoised by the model entry, so the
+Corpus points ("c:<row>") and mixture means ("k:<space>:<k>"): they need no
+session (own sounds go the Gradio way). Mixture means were added when a click
+on one proved to be the slow click of the browser benchmark: 580-700 ms
+through Gradio, against ~70 ms for a corpus point (session 10). Renders are memoised by the model entry, so the
 Gradio call that follows reuses this one's decode and Griffin-Lim.
 """
 from __future__ import annotations
@@ -33,17 +35,20 @@ log = logging.getLogger("disentangle.app")
 PATH = "/disentangle/clip"
 #: Renders at once; more get 429 (a flood of GETs must not take every core from the queue).
 MAX_AT_ONCE = 2
+#: What a refused reference is told.
+SERVED = "only corpus points (c:<row>) and mixture means (k:<space>:<k>) are served here"
 
 
 def clip_wav(h: Handlers, model: str, ref: str, play: str) -> bytes:
-    """The WAV (16-bit) a click on corpus point `ref` of `model` plays with `play` (AUTOPLAY)."""
+    """The WAV (16-bit) a click on corpus point or mixture mean `ref` of `model` plays with `play`
+    (AUTOPLAY; a mixture mean has no original, so it always plays its decoded sound)."""
     model = h.model(model)
     play = v.choice(play, "on click, play", AUTOPLAY)
     point = parse_click(v.text(ref, "point reference"))
-    if point is None or point.kind != "corpus":
-        raise v.UserError("only corpus points (c:<row>) are served here")
+    if point is None or point.kind == "user":
+        raise v.UserError(SERVED)
     entry = h.ex_of(model).entry(model)
-    session = Session()  # corpus points read nothing from a session
+    session = Session()  # corpus points and mixture means read nothing from a session
     render = entry.render(point, session)
     rate = entry.interface.sample_rate
     original = entry.original(point, session)

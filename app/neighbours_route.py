@@ -9,7 +9,8 @@ table and the map's marks itself when the point is clicked. Gradio's
 `neighbours_of_click` still runs for the same click: it keeps the session's
 list (keys n / p, row picks) and writes the same table.
 
-Only corpus points ("c:<row>"): they need no session (own sounds go the Gradio way).
+Corpus points ("c:<row>") and mixture means ("k:<space>:<k>"): they need no
+session (own sounds go the Gradio way).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import logging
 import threading
 
 from browse_handlers import neighbour_choices, neighbour_table, neighbours_key
+from clip_route import SERVED
 from errors import user_message
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -36,7 +38,7 @@ K = v.Range(1, 30)
 
 
 def neighbours_answer(h: Handlers, model: str, space: str, which: str, k: str, ref: str) -> dict:
-    """{"key", "html", "refs"} for corpus point `ref`: its `k` nearest in `which` ("map space"
+    """{"key", "html", "refs"} for corpus point or mixture mean `ref`: its `k` nearest in `which` ("map space"
     means `space`), the table as the page shows it. Raises UserError on bad arguments."""
     model = h.model(model)
     space = h.space(model, space)
@@ -44,10 +46,10 @@ def neighbours_answer(h: Handlers, model: str, space: str, which: str, k: str, r
     which = v.choice(which or "map space", "nearest to A in", neighbour_choices(ex.space_names(model)))
     count = v.integer(k, "how many", K)
     point = parse_click(v.text(ref, "point reference"))
-    if point is None or point.kind != "corpus":
-        raise v.UserError("only corpus points (c:<row>) are served here")
+    if point is None or point.kind == "user":
+        raise v.UserError(SERVED)
     target = space if which == "map space" else which
-    found = ex.neighbours(model).nearest(point, target, count, Session())  # corpus points need no session
+    found = ex.neighbours(model).nearest(point, target, count, Session())  # neither needs a session
     return {"key": neighbours_key(model, point, target, count), "html": neighbour_table(ex, found),
             "refs": [str(n.ref) for n in found]}
 

@@ -152,6 +152,20 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             assert status == 200
             after = ring(page, "A")  # the clicked point stays highlighted
             assert after is not None and (after["x"], after["y"]) == (at["x"], at["y"])
+            # A mixture mean's marker plays the same quick way (through Gradio it took 580-700 ms).
+            mean = page.evaluate("""() => {
+              const gd = document.querySelector('#latent_map .js-plotly-plot');
+              const t = gd._fullData.find(d => d.name === 'mixture means');
+              if (!t) return null;
+              const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+              const x = r.left + xa._offset + xa.l2p(t.x[0]), y = r.top + ya._offset + ya.l2p(t.y[0]);
+              return {x: x - 4, y: y - 4, width: 8, height: 8, ref: t.customdata[0]};
+            }""")
+            assert mean is not None and mean["ref"].startswith("k:"), mean
+            click_plot_point(page, mean)
+            page.wait_for_function("window.__disentangleQuickPlays === 2", timeout=10000)
+            page.wait_for_timeout(1500)
+            assert page.evaluate("[window.__disentangleQuickPlays, window.__mapPlayer]") == [2, 0]
             page.screenshot(path=str(out / "app_click.png"), full_page=True)
         finally:
             browser.close()

@@ -35,6 +35,16 @@ def test_clip_is_what_the_click_plays(handlers):
         assert rate == played[0] == 8000 and np.array_equal(audio, played[1]), play
 
 
+def test_a_mixture_mean_plays_what_its_click_plays(handlers):
+    """A click on a mixture mean took the Gradio way (580-700 ms): now it is served here too."""
+    from clip_route import clip_wav
+
+    for play in ("reconstruction", "original"):  # a mean has no original: its decoded sound either way
+        audio, rate = _read(clip_wav(handlers, "tiny", "k:timbre:1", play))
+        played = handlers.render_point("tiny", "k:timbre:1", "A", play, Session())[0]
+        assert rate == played[0] == 8000 and len(audio) > 1000 and np.array_equal(audio, played[1]), play
+
+
 def test_clip_refuses_what_it_does_not_serve(handlers):
     from clip_route import clip_wav
 

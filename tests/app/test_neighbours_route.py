@@ -30,6 +30,17 @@ def test_the_page_gets_the_table_the_session_would_list(handlers, which):
     assert answer["key"] == s.neighbours_of and len(answer["refs"]) == 5 and "c:4" not in answer["refs"]
 
 
+def test_a_mixture_mean_gets_the_table_the_session_would_list(handlers):
+    from browse_handlers import BrowseHandlers
+    from neighbours_route import neighbours_answer
+
+    answer = neighbours_answer(handlers, "tiny", "timbre", "map space", "4", "k:timbre:1")
+    s = Session(a=Ref.component("timbre", 1))
+    table, _marks, s = BrowseHandlers(handlers).neighbours("tiny", "timbre", "map space", 4, *MAP, s)
+    assert answer["html"] == table and answer["refs"] == [str(r) for r in s.neighbours]
+    assert answer["key"] == s.neighbours_of and len(answer["refs"]) == 4
+
+
 @pytest.mark.parametrize("args, words", [
     (("nope", "timbre", "map space", "5", "c:4"), "model"),
     (("tiny", "colour", "map space", "5", "c:4"), "latent space"),
@@ -38,6 +49,7 @@ def test_the_page_gets_the_table_the_session_would_list(handlers, which):
     (("tiny", "timbre", "map space", "1e9", "c:4"), "how many"),
     (("tiny", "timbre", "map space", "5", "u:0"), "only corpus points"),
     (("tiny", "timbre", "map space", "5", "c:999999"), "999999"),
+    (("tiny", "timbre", "map space", "5", "k:timbre:99999"), "99999"),
     (("tiny", "timbre", "map space", "5", "<script>"), "point reference"),
 ])
 def test_bad_requests_name_the_problem(handlers, args, words):
