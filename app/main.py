@@ -40,7 +40,9 @@ import map_store
 import neighbours_route
 import plotly_route
 from layout import BRIDGE_JS, CSS, SESSION_TTL_S, build_demo, launch_options
+from quiet_fits import Quiet, QuietFits
 from reaper import install_reaper
+from starlette.middleware import Middleware
 from ui_handlers import METHODS, Handlers
 
 from disentangle.checkpoint import CheckpointError
@@ -181,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     params = ProjectionParams(args.projection)
     # A first part is shown with a PCA map (milliseconds); UMAP's first fit compiles for 10-20 s.
     shown = ProjectionParams("pca") if first else params
+    worker = FitWorker()
     try:
         if first:
             print(f"{folder} has no finished corpus yet: rendering a first part of the notes corpus now, "
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.checkpoint:  # named checkpoints always open
             models = matching_models(models, corpus_kind(corpus), say=lambda m: print(m, flush=True))
         explorer = Explorer(models, corpus, cache_root=args.cache, gl_iters=args.gl_iters,
-                            fit_worker=FitWorker()).build(
+                            fit_worker=worker).build(
             console_progress, shown, say=log_line)
     except (OSError, ValueError, CheckpointError) as exc:  # bad paths and files: one line, no traceback
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
@@ -216,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(default_concurrency_limit=args.concurrency)
     print(f"ready in {time.perf_counter() - start:.1f} s", flush=True)
     try:
-        demo.launch(js=BRIDGE_JS, css=CSS, head=plotly_route.HEAD, app_kwargs=plotly_route.app_kwargs(),
+        app_kwargs = plotly_route.app_kwargs()  # middleware can only be added before the server starts
+        app_kwargs["middleware"].append(Middleware(QuietFits, quiet=Quiet(worker)))  # fits pause for listeners
+        demo.launch(js=BRIDGE_JS, css=CSS, head=plotly_route.HEAD, app_kwargs=app_kwargs,
                     prevent_thread_lock=True, **launch_options(args.host, args.port))
         plotly_route.install(demo.app)  # the map's plotly.js, which the page's head loads at once
         routes = Handlers(hub, shown.method)

@@ -69,15 +69,19 @@ def stand_in_checkpoint(config: str, corpus, out: Path) -> Path:
 
 
 def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log: Path,
-              extra: tuple[str, ...] = ()) -> tuple:
-    """(process, url, seconds until the server answered); `extra`: more app options."""
+              extra: tuple[str, ...] = (), precompute: bool = False) -> tuple:
+    """(process, url, seconds until the server answered); `extra`: more app options.
+
+    precompute: let the app fit every other space's map in the background, as `make run`
+    does (off by default: a benchmark then times only what it asks for).
+    """
     port = _free_port()
     folder = app_dir()
     if folder is None:
         raise RuntimeError("the explorer app (app/main.py) is neither in a checkout nor installed")
     cmd = [sys.executable, str(folder / "main.py"), "--checkpoint", *checkpoints, "--data", data,
            "--host", "127.0.0.1", "--port", str(port), "--cache", str(cache), "--gl-iters", str(gl_iters),
-           "--no-precompute", *extra]
+           *(() if precompute else ("--no-precompute",)), *extra]
     start = time.perf_counter()
     with open(log, "w") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,

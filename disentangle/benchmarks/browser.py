@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gl-iters", type=int, default=16)
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     parser.add_argument("--cache", default=None, help="the app's cache folder, kept between runs (default: a "
-                        "fresh one: a first start, with the other maps fitted while clicks are timed)")
+                        "fresh one: a first start, latents and the first maps computed before serving)")
+    parser.add_argument("--precompute", action="store_true", help="let the app fit every other space's map "
+                        "in the background while the clicks are timed, as `make run` does")
 
 
 def _since_gesture(page, predicate: str, timeout_ms: float = 60000) -> float:
@@ -302,17 +304,18 @@ def run(args: argparse.Namespace) -> dict:
         shipped = {str(p): load_model(p) for p in sorted(checkpoints_dir().glob("*.pt"))}
         checkpoints = list(matching_models(shipped, corpus.name))
     work = Path(tempfile.mkdtemp(prefix="bench-browser-"))
-    # A fresh cache is a first start: the app fits the other maps in the background while the
-    # clicks are timed (on 2 cores a few clicks then wait ~0.5 s). --cache reuses one (a warm start).
+    # A fresh cache is a first start: latents and the first maps are computed before the server
+    # answers. --cache reuses one (a warm start); --precompute fits the other maps meanwhile.
     cache = Path(args.cache) if args.cache else work / "explore-cache"
-    proc, url, started = start_app(checkpoints, args.data, cache, args.gl_iters, work / "app.log")
+    proc, url, started = start_app(checkpoints, args.data, cache, args.gl_iters, work / "app.log",
+                                   precompute=args.precompute)
     try:
         t = time.perf_counter()
         results = measure(url, args)
         results["wall_s"] = time.perf_counter() - t
     finally:
         stop_app(proc)
-    results.update({"corpus_items": len(corpus), "checkpoints": [Path(c).stem for c in checkpoints],
+    results.update({"corpus_items": len(corpus), "precompute": args.precompute, "checkpoints": [Path(c).stem for c in checkpoints],
                     "start_s": started})
     for key in ("click_to_audio", "click_to_neighbours", "search", "space_switch_cached"):
         r = results[key]

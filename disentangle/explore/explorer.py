@@ -243,10 +243,11 @@ class Explorer:
 
     # --- projections -----------------------------------------------------
     def projection(self, model: str, space: str, params: ProjectionParams,
-                   progress: FitProgress | None = None) -> Projection:
+                   progress: FitProgress | None = None, background: bool = False) -> Projection:
         """The 2-D map of `space` (memory, then disk cache, then fitted and stored).
 
         progress(done, total, what): items mapped so far while a fit runs.
+        background: nobody waits for it (`precompute`): the fit worker may pause it.
         """
         entry = self.entry(model)
         entry.check_space(space)
@@ -256,6 +257,8 @@ class Explorer:
             return proj
         with self._proj_lock:  # a short global lock; fitting holds only this map's own lock
             key_lock = self._key_locks.setdefault(mem_key, threading.Lock())
+        if not background and self.fit_worker is not None:
+            self.fit_worker.urgent()  # what it fits now may be this map, or be ahead of it
         try:
             with key_lock:
                 proj = self._projections.get(mem_key)
@@ -266,7 +269,7 @@ class Explorer:
                 if proj is not None:
                     touch(stem)
                 else:
-                    proj = self._fit(entry.flat[space], params, progress)
+                    proj = self._fit(entry.flat[space], params, progress, background)
                     proj.save(stem)
                     prune_maps(stem.parent, MAX_MAPS_ON_DISK)
                 self._projections.put(mem_key, proj)
@@ -275,14 +278,15 @@ class Explorer:
             with self._proj_lock:
                 self._key_locks.pop(mem_key, None)
 
-    def _fit(self, x: np.ndarray, params: ProjectionParams, progress: FitProgress | None = None) -> Projection:
+    def _fit(self, x: np.ndarray, params: ProjectionParams, progress: FitProgress | None = None,
+             background: bool = False) -> Projection:
         if params.method == "pca":  # milliseconds: never waits behind a slow fit
             return fit_projection(x, params, progress)
         from threadpoolctl import threadpool_limits
 
         with self._fit_slot:
             if self.fit_worker is not None:
-                return self.fit_worker.fit(x, params, progress)
+                return self.fit_worker.fit(x, params, progress, background)
             with threadpool_limits(1):
                 return fit_projection(x, params, progress)
 
@@ -301,7 +305,7 @@ class Explorer:
                 return
             if progress is not None:
                 progress(n / len(jobs), f"{params.label()} map of {model}/{space}")
-            self.projection(model, space, params)
+            self.projection(model, space, params, background=True)
 
     def point_xy(self, model: str, space: str, params: ProjectionParams, ref: Ref | None,
                  session: Session) -> tuple[float, float] | None:

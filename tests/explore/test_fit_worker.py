@@ -69,3 +69,50 @@ def test_child_exits_when_its_stdin_closes(worker):
     assert proc is not None and proc.stdin is not None
     proc.stdin.close()
     assert proc.wait(timeout=10) == 0
+
+
+def _becomes(pid: int, stopped: bool, timeout: float = 5.0) -> bool:
+    """Whether the process reaches that state (T in /proc: stopped) within timeout: a signal
+    lands asynchronously, so its state is read until it does."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(f"/proc/{pid}/stat") as f:
+            if (f.read().rsplit(")", 1)[1].split()[0] == "T") == stopped:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads process states from /proc")
+def test_a_background_fit_pauses_and_resumes_and_an_urgent_one_never_pauses(worker):
+    import threading
+    import time
+
+    x = _blobs(1000, 8)  # a few seconds of t-SNE
+    params = ProjectionParams("tsne", perplexity=30)
+    worker.fit(_blobs(), ProjectionParams("tsne", perplexity=5))  # the child is up
+    proc = worker._proc
+    assert proc is not None
+    out: list = []
+    job = threading.Thread(target=lambda: out.append(worker.fit(x, params, background=True)))
+    job.start()
+    time.sleep(0.5)
+    worker.pause()
+    assert worker.paused and _becomes(proc.pid, True)
+    time.sleep(1.0)  # stopped: the fit does not end meanwhile
+    assert job.is_alive() and not out
+    worker.resume()
+    assert not worker.paused and _becomes(proc.pid, False)
+    worker.pause()
+    worker.urgent()  # someone waits for it now: resumed, and pausing does nothing any more
+    worker.pause()
+    assert not worker.paused and _becomes(proc.pid, False)
+    job.join(120)
+    assert out and out[0].coords.shape == (1000, 2)
+    worker.pause()  # between jobs: nothing to pause
+    assert not worker.paused
+    worker.fit(_blobs(), ProjectionParams("tsne", perplexity=5))  # a foreground fit is never paused
+    assert not worker.paused and _becomes(proc.pid, False)
