@@ -124,8 +124,9 @@ def log_line(text: str) -> None:
 def in_background(fn, *args) -> None:
     """Run fn(*args) in this thread at the lowest CPU priority (Linux: a thread's own nice value;
     threads it starts inherit it). The UMAP / t-SNE fits themselves run in the `FitWorker`'s
-    child process (also at the lowest priority): in a thread here they held the GIL, and on a
-    first start clicks waited behind them (p95 516-613 ms on data/notes, session 9)."""
+    child process (also at the lowest priority, and paused while requests come): in a thread
+    here numba held the GIL, and on a first start of data/notes clicks waited behind them
+    (click -> sound p50 / p95 344 / 9,680 ms, session 10, `bench.py browser --precompute`)."""
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     # A first part is shown with a PCA map (milliseconds); UMAP's first fit compiles for 10-20 s.
     shown = ProjectionParams("pca") if first else params
     worker = FitWorker()
+    worker.start()  # from the main thread, so that the child dies with this process even when paused
     try:
         if first:
             print(f"{folder} has no finished corpus yet: rendering a first part of the notes corpus now, "

@@ -257,8 +257,8 @@ class Explorer:
             return proj
         with self._proj_lock:  # a short global lock; fitting holds only this map's own lock
             key_lock = self._key_locks.setdefault(mem_key, threading.Lock())
-        if not background and self.fit_worker is not None:
-            self.fit_worker.urgent()  # what it fits now may be this map, or be ahead of it
+        if not background and self.fit_worker is not None and key_lock.locked():
+            self.fit_worker.urgent()  # a background fit of this very map: someone waits for it now
         try:
             with key_lock:
                 proj = self._projections.get(mem_key)
@@ -284,6 +284,8 @@ class Explorer:
             return fit_projection(x, params, progress)
         from threadpoolctl import threadpool_limits
 
+        if not background and self.fit_worker is not None:
+            self.fit_worker.urgent()  # a paused background fit ahead of this one must not hold it up
         with self._fit_slot:
             if self.fit_worker is not None:
                 return self.fit_worker.fit(x, params, progress, background)

@@ -3,10 +3,11 @@
 Why: numba's compiled loops (UMAP's layout optimisation, its first-use
 compilation of 10-20 s) hold the GIL for their whole call. On a first start the
 app fits every other space's map in the background while the user clicks; in
-a thread of the server's process those fits made clicks and neighbour lookups
-wait for the GIL (p95 click -> audio 516-613 ms on data/notes against ~80 ms on
-a warm start, session 9). In a child process at the lowest CPU priority
-they only share the cores, which the kernel hands to the clicks first.
+a thread of the server's process those fits made clicks wait for the GIL
+(click -> sound p50 / p95 344 / 9,680 and 2,637 / 5,182 ms in two first starts
+of data/notes, `scripts/bench.py browser --precompute`, session 10). In a child
+process at the lowest CPU priority they only share the cores: 85 / 137 and
+103 / 372 ms.
 
 One long-lived child serves every fit, one at a time: a new process per fit
 would pay ~3 s of imports and ~8 s of numba compilation each time (measured
@@ -14,7 +15,10 @@ here: 12.9 s for the first fit of 3,600 points in a fresh process, 4.4 s for
 the next). The child reads one job per line on stdin and answers with JSON
 lines on stdout: progress lines, then `{"done": stem}` or `{"error": text}`.
 Arrays go through `.npy` files in a private temporary folder (no pickles).
-The child exits when its stdin closes and, mid-fit, when its parent is gone.
+The child exits when its stdin closes and, mid-fit, when its parent is gone
+(a watchdog thread; a stopped child cannot run it, so where the child was
+started by the parent's main thread it also asks Linux to kill it with its
+parent, PR_SET_PDEATHSIG: that signal comes when the starting *thread* ends).
 
 A background fit (`fit(..., background=True)`, the app's precompute of every
 other space's map) can be paused: `pause()` stops the child (SIGSTOP) and
@@ -72,12 +76,19 @@ class FitWorker:
         self._paused = False
         atexit.register(self.close)
 
+    def start(self) -> None:
+        """Start the child now (else on the first fit). From the main thread, the child dies with
+        this process even while paused (see the module's docstring)."""
+        with self._lock:
+            self._start()
+
     def _start(self) -> subprocess.Popen[str]:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
         env = {**os.environ, **ONE_THREAD}
+        with_parent = "1" if threading.current_thread() is threading.main_thread() else "0"
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "disentangle.explore.fit_worker", str(self.nice)],
+            [sys.executable, "-m", "disentangle.explore.fit_worker", str(self.nice), with_parent],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
         return self._proc
 
@@ -185,14 +196,27 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _serve(nice: int) -> None:
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the thread that started it ends (it works on a stopped process)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (AttributeError, OSError):  # not Linux: the watchdog thread alone
+        pass
+
+
+def _serve(nice: int, with_parent: bool = False) -> None:
     from threadpoolctl import threadpool_limits
 
+    parent = os.getppid()
+    if with_parent and sys.platform.startswith("linux"):
+        _die_with_parent()
     try:
         os.nice(max(0, nice))
     except (AttributeError, OSError):  # not POSIX or not allowed: the usual priority
         pass
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     # The answers get stdout to themselves: anything a library prints (C code too) goes to stderr.
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
@@ -219,4 +243,4 @@ def _serve(nice: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else 19)
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else 19, len(sys.argv) > 2 and sys.argv[2] == "1")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -116,3 +117,47 @@ def test_a_background_fit_pauses_and_resumes_and_an_urgent_one_never_pauses(work
     assert not worker.paused
     worker.fit(_blobs(), ProjectionParams("tsne", perplexity=5))  # a foreground fit is never paused
     assert not worker.paused and _becomes(proc.pid, False)
+
+
+HELPER = """
+import sys, threading, time
+import numpy as np
+from disentangle.explore.fit_worker import FitWorker
+from disentangle.explore.projection import ProjectionParams
+w = FitWorker(nice=0)
+w.fit(np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32), ProjectionParams("tsne", perplexity=5))
+x = np.random.default_rng(1).normal(size=(1500, 8)).astype(np.float32)
+threading.Thread(target=w.fit, args=(x, ProjectionParams("tsne")), kwargs={"background": True}, daemon=True).start()
+time.sleep(0.5)
+w.pause()
+print(w._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_paused_child_dies_with_its_parent():
+    """A stopped child cannot run its watchdog: Linux kills it when the parent is killed."""
+    import signal
+    import subprocess
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", HELPER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert _becomes(child, True)  # paused
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        try:  # reaped by init; a zombie of ours would keep /proc/<pid>, so read its state too
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                    break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        assert not os.path.exists(f"/proc/{child}"), "the stopped child outlived its parent"
