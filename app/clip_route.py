@@ -10,8 +10,9 @@ and the A/B selection, and the bridge skips its player's start for that click.
 Corpus points ("c:<row>") and mixture means ("k:<space>:<k>"): they need no
 session (own sounds go the Gradio way). Mixture means were added when a click
 on one proved to be the slow click of the browser benchmark: 580-700 ms
-through Gradio, against ~70 ms for a corpus point (session 10). Renders are memoised by the model entry, so the
-Gradio call that follows reuses this one's decode and Griffin-Lim.
+through Gradio, against ~70 ms for a corpus point (session 10). Renders are
+memoised by the model entry, so the Gradio call that follows reuses this
+one's decode and Griffin-Lim.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from fastapi.responses import PlainTextResponse, Response
 from ui_handlers import AUTOPLAY, Handlers, played
 
 from disentangle.explore import validate as v
-from disentangle.explore.refs import parse_click
+from disentangle.explore.refs import Ref, parse_click
 from disentangle.explore.session import Clip, Session
 from disentangle.interface import to_int16
 
@@ -35,8 +36,15 @@ log = logging.getLogger("disentangle.app")
 PATH = "/disentangle/clip"
 #: Renders at once; more get 429 (a flood of GETs must not take every core from the queue).
 MAX_AT_ONCE = 2
-#: What a refused reference is told.
-SERVED = "only corpus points (c:<row>) and mixture means (k:<space>:<k>) are served here"
+
+
+def served_point(ref: str) -> Ref:
+    """The reference a click route serves (a corpus point or a mixture mean: neither needs a
+    session); UserError for anything else, a user's own sound included."""
+    point = parse_click(v.text(ref, "point reference"))
+    if point is None or point.kind == "user":
+        raise v.UserError("only corpus points (c:<row>) and mixture means (k:<space>:<k>) are served here")
+    return point
 
 
 def clip_wav(h: Handlers, model: str, ref: str, play: str) -> bytes:
@@ -44,9 +52,7 @@ def clip_wav(h: Handlers, model: str, ref: str, play: str) -> bytes:
     (AUTOPLAY; a mixture mean has no original, so it always plays its decoded sound)."""
     model = h.model(model)
     play = v.choice(play, "on click, play", AUTOPLAY)
-    point = parse_click(v.text(ref, "point reference"))
-    if point is None or point.kind == "user":
-        raise v.UserError(SERVED)
+    point = served_point(ref)
     entry = h.ex_of(model).entry(model)
     session = Session()  # corpus points and mixture means read nothing from a session
     render = entry.render(point, session)

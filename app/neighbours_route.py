@@ -18,14 +18,13 @@ import logging
 import threading
 
 from browse_handlers import neighbour_choices, neighbour_table, neighbours_key
-from clip_route import SERVED
+from clip_route import served_point
 from errors import user_message
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from ui_handlers import Handlers
 
 from disentangle.explore import validate as v
-from disentangle.explore.refs import parse_click
 from disentangle.explore.session import Session
 
 log = logging.getLogger("disentangle.app")
@@ -38,16 +37,15 @@ K = v.Range(1, 30)
 
 
 def neighbours_answer(h: Handlers, model: str, space: str, which: str, k: str, ref: str) -> dict:
-    """{"key", "html", "refs"} for corpus point or mixture mean `ref`: its `k` nearest in `which` ("map space"
-    means `space`), the table as the page shows it. Raises UserError on bad arguments."""
+    """{"key", "html", "refs"} for corpus point or mixture mean `ref`: its `k` nearest in
+    `which` ("map space" means `space`), the table as the page shows it. Raises UserError on
+    bad arguments."""
     model = h.model(model)
     space = h.space(model, space)
     ex = h.ex_of(model)
     which = v.choice(which or "map space", "nearest to A in", neighbour_choices(ex.space_names(model)))
     count = v.integer(k, "how many", K)
-    point = parse_click(v.text(ref, "point reference"))
-    if point is None or point.kind == "user":
-        raise v.UserError(SERVED)
+    point = served_point(ref)
     target = space if which == "map space" else which
     found = ex.neighbours(model).nearest(point, target, count, Session())  # neither needs a session
     return {"key": neighbours_key(model, point, target, count), "html": neighbour_table(ex, found),
