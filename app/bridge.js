@@ -150,9 +150,9 @@
     pendingMap = null;
     nbAnswers.clear();  // a new map may be a new corpus: its rows are other points
     if (gd._fullLayout) {
-      lib.react(gd, ...early.args(fig));
+      lib.react(gd, ...early.args(fig, gd));
     } else {
-      lib.newPlot(gd, ...early.args(fig)).then(attach);
+      lib.newPlot(gd, ...early.args(fig, gd)).then(attach);
     }
     return true;
   };

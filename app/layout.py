@@ -43,6 +43,9 @@ def launch_options(host: str | None, port: int | None) -> dict:
 
 CSS = """
 #latent_map, #latent_map .map-host {min-height: 600px}
+.map-legend {display: flex; flex-wrap: wrap; gap: 2px 14px; padding: 2px 10px 6px; font-size: 11px}
+.map-legend-item {white-space: nowrap}
+.map-legend-item i {display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 4px}
 .strip img {image-rendering: pixelated}
 .pick {max-height: 300px; overflow: auto}
 .pick-table {width: 100%; border-collapse: collapse; font-size: 0.9em}

@@ -101,16 +101,34 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             assert page.evaluate("[window.__disentanglePlotly && window.__disentanglePlotly.version,"
                                  " document.querySelector('#latent_map .js-plotly-plot').classList"
                                  ".contains('map-host')]") == ["3.7.0", True]
-            # the class colours went in as the palette's strings, point by point as the server's
-            # stepped scale gives them (early.js flatColours)
-            sent, drawn = page.evaluate("""async () => {
+            # the class colours went in as the palette's colours, point by point as the server's
+            # stepped scale gives them (early.js flatColours): RGBA for the points, the
+            # palette's strings for the hover labels
+            sent, drawn, labels = page.evaluate("""async () => {
               const path = document.querySelector('#map_json textarea, #map_json input').value;
               const m = (await fetch(path.slice(1)).then(r => r.json())).data[0].marker;
               const bytes = atob(m.color.bdata);
-              const gd = document.querySelector('#latent_map .js-plotly-plot');
-              return [Array.from(bytes, c => m.colorscale[c.charCodeAt(0)][1]), Array.from(gd._fullData[0].marker.color)];
+              const t = document.querySelector('#latent_map .js-plotly-plot')._fullData[0];
+              return [Array.from(bytes, c => m.colorscale[c.charCodeAt(0)][1]),
+                      Array.from(t.marker.color, c => Array.from(c)), Array.from(t.hoverlabel.bgcolor)];
             }""")
-            assert drawn == sent and len(set(sent)) > 1
+            assert len(set(sent)) > 1 and labels == sent
+            assert drawn == [[int(h[k:k + 2], 16) / 255 for k in (1, 3, 5)] + [1] for h in sent]
+            # The classes' point-less legend traces became a plain legend under the plot
+            # (early.js drawLegend), and the plot keeps no trace of them.
+            named, legend, traces = page.evaluate("""async () => {
+              const path = document.querySelector('#map_json textarea, #map_json input').value;
+              const fig = await fetch(path.slice(1)).then(r => r.json());
+              const gd = document.querySelector('#latent_map .js-plotly-plot');
+              return [fig.data.filter(t => t.x && t.x.length === 1 && t.x[0] === null).map(t => [t.name, t.marker.color]),
+                      [...document.querySelectorAll('#latent_map .map-legend-item')].map(e => [e.textContent,
+                        getComputedStyle(e.querySelector('i')).backgroundColor]),
+                      gd._fullData.map(t => t.name)];
+            }""")
+            assert len(named) > 1 and [n for n, _ in legend] == [n for n, _ in named]
+            assert [c for _, c in legend] == ["rgb({}, {}, {})".format(*(int(h[k:k + 2], 16) for k in (1, 3, 5)))
+                                              for _, h in named]
+            assert not set(traces) & {n for n, _ in named}
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = point_boxes(page, 60, 1)  # WebGL points: boxes from the data and the axes
             assert len(points) >= 36
@@ -124,6 +142,14 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
             page.wait_for_function("/(sine|square|saw)_\\d+_(pp|mf|ff)/.test((document.querySelector("
                                    "'#latent_map .hoverlayer .hovertext') || {}).textContent || '')", timeout=15000)
+            # ... on the point's own colour (an RGBA point colour alone gave a grey label)
+            label_fill, point_fill = page.evaluate("""() => {
+              const gd = document.querySelector('#latent_map .js-plotly-plot');
+              const n = gd._hoverdata[0].pointNumber;
+              return [document.querySelector('#latent_map .hoverlayer .hovertext path').style.fill,
+                      gd._fullData[0].hoverlabel.bgcolor[n]];
+            }""")
+            assert label_fill == "rgb({}, {}, {})".format(*(int(point_fill[k:k + 2], 16) for k in (1, 3, 5)))
             click_plot_point(page, box)
             # The ring moved onto the point at once, drawn there, labelled, and no trace was
             # restyled or recomputed (moving a trace's ring took 3.7 s at 100k points).

@@ -189,8 +189,9 @@ def test_switch_corpus_and_map_your_folder(served_two, tmp_path):
             page.wait_for_function("/6 sounds encoded/.test(document.querySelector('#folder_msg').innerText)",
                                    timeout=180000)
             # The message comes before the new map: wait for the map of the folder, labelled by sub-folder.
-            page.wait_for_function(f"(() => {{ const gd = document.querySelector('{PLOT}');"
-                                   " const names = (gd && gd.data || []).map(t => t.name);"
+            # (the class legend is drawn under the plot, early.js drawLegend)
+            page.wait_for_function("(() => { const names = [...document.querySelectorAll("
+                                   "'#latent_map .map-legend-item')].map(e => e.textContent);"
                                    " return names.includes('noise') && names.includes('sine'); })()",
                                    timeout=180000)
             click_plot_point(page, point_boxes(page, 60, 1)[0])
