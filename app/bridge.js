@@ -83,7 +83,16 @@
     if (early.failed && host && !host._fullLayout && host.textContent !== early.failed) host.textContent = early.failed;
     if (!firstAsked && first && host) {
       firstAsked = true;
-      if (first.value && !pendingMap && !wantedMap) window.__disentangleDraw(first.value);
+      if (first.value && !pendingMap && !wantedMap) {
+        if (early.firstDrawn && early.path === first.value) {  // early.js draws it (or has)
+          wantedMap = first.value;
+          early.first = null;
+          // (null: a later map was drawn first, and stays)
+          early.firstDrawn.then(attach, () => { if (wantedMap === first.value) window.__disentangleDraw(first.value); });
+        } else {
+          window.__disentangleDraw(first.value);
+        }
+      }
     }
     const gd = document.querySelector('#latent_map .js-plotly-plot');
     if (!gd || gd.__bridged || typeof gd.on !== 'function') return;

@@ -110,11 +110,27 @@
   const box = (config.components || []).find(c => c.props && c.props.elem_id === 'map_json');
   const path = box && box.props.value;
   if (typeof path !== 'string' || !path.startsWith('/disentangle/map/')) return;
-  // Asked for now, with its hover texts: the bridge draws it once #latent_map is mounted.
+  // Asked for now, with its hover texts, and drawn here the moment #latent_map's plot element
+  // is mounted: Gradio runs the bridge (its js=) 70-130 ms after that at 100k points here.
   // (Drawing it out of view while Gradio mounted, then moving the plot into place, gained
   // ~0.1 s, the two sharing the one main thread, and the moved WebGL plot no longer
-  // answered hovers or clicks.)
+  // answered hovers or clicks.) early.firstDrawn: the plot element once drawn, null when
+  // it was not (a later map was drawn first); rejected when the map or plotly.js failed,
+  // and the bridge asks again.
   early.path = path;
   early.first = fetchJson(path.slice(1)).then(early.withTexts);
-  early.first.catch(() => {});  // the bridge asks again
+  early.first.catch(() => {});
+  const mounted = new Promise((resolve) => {
+    const look = () => {
+      const gd = document.querySelector('#latent_map .map-host');
+      if (gd) { watch.disconnect(); resolve(gd); }
+    };
+    const watch = new MutationObserver(look);  // one call per task that changed the page
+    watch.observe(document.documentElement, {childList: true, subtree: true});
+  });
+  early.firstDrawn = Promise.all([early.first, early.plotly, mounted]).then(([fig, lib, gd]) => {
+    if (gd._fullLayout || !gd.isConnected) return null;
+    return lib.newPlot(gd, ...early.args(fig, gd)).then(() => gd);
+  });
+  early.firstDrawn.catch(() => {});
 })();
