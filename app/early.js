@@ -29,10 +29,9 @@
   // (median of 4 loads each). Hover labels read a point's colour as a string (an array
   // there gives a grey label), so they get the palette's strings through hoverlabel.bgcolor.
   // (tests/app/test_browser.py checks that the drawn colours are the scale's.)
-  const rgba = (hex) => {
-    const h = /^#[0-9a-f]{6}$/i.test(hex) ? hex : '#444444';
-    return [1, 3, 5].map(k => parseInt(h.slice(k, k + 2), 16) / 255).concat([1]);
-  };
+  // (a colour that is not #rrggbb stays a string: plotly parses it, as before)
+  const rgba = (c) => typeof c === 'string' && /^#[0-9a-f]{6}$/i.test(c)
+    ? [1, 3, 5].map(k => parseInt(c.slice(k, k + 2), 16) / 255).concat([1]) : c;
   const flatColours = (trace) => {
     const m = trace && trace.marker;
     if (!m || !m.color || m.color.dtype !== 'u1' || typeof m.color.bdata !== 'string'
