@@ -85,10 +85,10 @@
       firstAsked = true;
       if (first.value && !pendingMap && !wantedMap) {
         if (early.firstDrawn && early.path === first.value) {  // early.js draws it (or has)
-          wantedMap = first.value;
+          const path = wantedMap = first.value;
           early.first = null;
           // (null: a later map was drawn first, and stays)
-          early.firstDrawn.then(attach, () => { if (wantedMap === first.value) window.__disentangleDraw(first.value); });
+          early.firstDrawn.then(attach, () => { if (wantedMap === path) window.__disentangleDraw(path); });
         } else {
           window.__disentangleDraw(first.value);
         }

@@ -28,8 +28,8 @@
   // of 0-1, which it copies unparsed: newPlot of a bare 100k-point page 1.05 -> 0.86 s
   // (median of 4 loads each). Hover labels read a point's colour as a string (an array
   // there gives a grey label), so they get the palette's strings through hoverlabel.bgcolor.
+  // A colour that is not #rrggbb stays a string (plotly parses it, as before).
   // (tests/app/test_browser.py checks that the drawn colours are the scale's.)
-  // (a colour that is not #rrggbb stays a string: plotly parses it, as before)
   const rgba = (c) => typeof c === 'string' && /^#[0-9a-f]{6}$/i.test(c)
     ? [1, 3, 5].map(k => parseInt(c.slice(k, k + 2), 16) / 255).concat([1]) : c;
   const flatColours = (trace) => {
@@ -39,7 +39,8 @@
     const bytes = atob(m.color.bdata), palette = m.colorscale.map(e => e[1]), arrays = palette.map(rgba);
     const out = new Array(bytes.length), names = new Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) {
-      const k = palette[bytes.charCodeAt(i)] === undefined ? 0 : bytes.charCodeAt(i);
+      let k = bytes.charCodeAt(i);
+      if (k >= palette.length) k = 0;
       out[i] = arrays[k];
       names[i] = palette[k];
     }

@@ -8,8 +8,8 @@ and noise 60 dB down, written as 16-bit wav. Then, each in a fresh process:
    (Explorer.build with the first PCA map), peak RSS after the build; then
    PCA, UMAP and t-SNE fits of the first space, and the peak RSS after them;
 2. with `--browser`: the app on the caches just made, in headless Chromium:
-   time until the map is drawn (each of `--loads` page loads in a fresh browser: one
-   load varied by +-0.5 s here, so the median and the range are reported), hover
+   time until the map is drawn (each of `--loads` page loads in a fresh browser: single
+   loads varied by up to ~1 s here, so the median and the range are reported), hover
    label, click -> audio, cached space switch, JS heap (after a forced garbage
    collection) after 1 and after 10 switches.
 Timings on a shared 2-core machine say so in the README.
@@ -137,23 +137,30 @@ def server_figures(data: Path, checkpoint: str, cache: Path, methods: list[str])
 HEAP = "(() => { if (window.gc) window.gc(); return performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1; })()"
 
 
+def time_to_map(browser, url: str):
+    """(page, seconds from the request until its map is drawn) in a new page of `browser`."""
+    from disentangle.benchmarks.browser import wait_for_map
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    t = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded", timeout=600000)
+    wait_for_map(page, 600000)
+    return page, time.perf_counter() - t
+
+
 def time_map_loads(url: str, loads: int) -> list[float]:
     """Seconds from the request until the map is drawn, for each of `loads` page loads in a
     fresh browser (no cache, no warm GPU process)."""
     from playwright.sync_api import sync_playwright
 
-    from disentangle.benchmarks.browser import ARGS, CHROMIUM, wait_for_map
+    from disentangle.benchmarks.browser import ARGS, CHROMIUM
 
     out = []
     with sync_playwright() as p:
         for _ in range(loads):
             browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
             try:
-                page = browser.new_page(viewport={"width": 1500, "height": 1200})
-                t = time.perf_counter()
-                page.goto(url, wait_until="domcontentloaded", timeout=600000)
-                wait_for_map(page, 600000)
-                out.append(time.perf_counter() - t)
+                out.append(time_to_map(browser, url)[1])
             finally:
                 browser.close()
     return out
@@ -172,7 +179,6 @@ def browser_figures(url: str, switches: int, loads: int = 1) -> dict:
         click_plot_point,
         point_boxes,
         sound_since_gesture,
-        wait_for_map,
     )
 
     out: dict = {}
@@ -180,11 +186,8 @@ def browser_figures(url: str, switches: int, loads: int = 1) -> dict:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                     args=[*ARGS, "--enable-precise-memory-info", "--js-flags=--expose-gc"])
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1200})
-            t = time.perf_counter()
-            page.goto(url, wait_until="domcontentloaded", timeout=600000)
-            wait_for_map(page, 600000)
-            drawn = [time.perf_counter() - t]
+            page, first = time_to_map(browser, url)
+            drawn = [first]
             out["map_type"] = page.evaluate("document.querySelector('#latent_map .js-plotly-plot')._fullData[0].type")
             page.evaluate(STAMP)
             page.wait_for_timeout(1500)
