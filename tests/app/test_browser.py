@@ -81,6 +81,11 @@ def serve_app(world, tmp_path, launcher: str = LAUNCHER, start_timeout: float = 
         proc.kill()
 
 
+def _rgb(hex_colour: str) -> list[int]:
+    """"#rrggbb" -> [r, g, b] in 0-255."""
+    return [int(hex_colour[k:k + 2], 16) for k in (1, 3, 5)]
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_click_point_plays_audio_and_shows_spectrogram(served_app):
@@ -113,7 +118,7 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
                       Array.from(t.marker.color, c => Array.from(c)), Array.from(t.hoverlabel.bgcolor)];
             }""")
             assert len(set(sent)) > 1 and labels == sent
-            assert drawn == [[int(h[k:k + 2], 16) / 255 for k in (1, 3, 5)] + [1] for h in sent]
+            assert drawn == [[c / 255 for c in _rgb(h)] + [1] for h in sent]
             # The classes' point-less legend traces became a plain legend under the plot
             # (early.js drawLegend), and the plot keeps no trace of them.
             named, legend, traces = page.evaluate("""async () => {
@@ -126,8 +131,7 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
                       gd._fullData.map(t => t.name)];
             }""")
             assert len(named) > 1 and [n for n, _ in legend] == [n for n, _ in named]
-            assert [c for _, c in legend] == ["rgb({}, {}, {})".format(*(int(h[k:k + 2], 16) for k in (1, 3, 5)))
-                                              for _, h in named]
+            assert [c for _, c in legend] == ["rgb({}, {}, {})".format(*_rgb(h)) for _, h in named]
             assert not set(traces) & {n for n, _ in named}
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = point_boxes(page, 60, 1)  # WebGL points: boxes from the data and the axes
@@ -149,7 +153,7 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
               return [document.querySelector('#latent_map .hoverlayer .hovertext path').style.fill,
                       gd._fullData[0].hoverlabel.bgcolor[n]];
             }""")
-            assert label_fill == "rgb({}, {}, {})".format(*(int(point_fill[k:k + 2], 16) for k in (1, 3, 5)))
+            assert label_fill == "rgb({}, {}, {})".format(*_rgb(point_fill))
             click_plot_point(page, box)
             # The ring moved onto the point at once, drawn there, labelled, and no trace was
             # restyled or recomputed (moving a trace's ring took 3.7 s at 100k points).
