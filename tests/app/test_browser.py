@@ -133,6 +133,10 @@ def test_click_point_plays_audio_and_shows_spectrogram(served_app):
             assert len(named) > 1 and [n for n, _ in legend] == [n for n, _ in named]
             assert [c for _, c in legend] == ["rgb({}, {}, {})".format(*_rgb(h)) for _, h in named]
             assert not set(traces) & {n for n, _ in named}
+            # WebGL canvases at the screen's pixel ratio (1 here), not plotly.js's default 2
+            sizes = page.evaluate("[...document.querySelectorAll('#latent_map canvas.gl-canvas')].map(c =>"
+                                  " [c.width, parseFloat(c.style.width)])")
+            assert sizes and all(w == round(css) for w, css in sizes), sizes
             page.wait_for_timeout(1500)  # let the click bridge attach
             points = point_boxes(page, 60, 1)  # WebGL points: boxes from the data and the axes
             assert len(points) >= 36

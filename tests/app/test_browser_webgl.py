@@ -78,7 +78,8 @@ def _open(p, url):
     # precise heap sizes (not rounded buckets) and a callable gc(), for the heap check
     browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                 args=ARGS + ["--enable-precise-memory-info", "--js-flags=--expose-gc"])
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    # a 2x screen: the map's WebGL canvases follow it (early.js plotGlPixelRatio)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, device_scale_factor=2)
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if "WebGL" in m.text else None)
     page.add_init_script(f"({COUNT_GL})()")
@@ -106,6 +107,9 @@ def test_webgl_map_draws_and_a_click_plays(webgl_page):
     page, _ = webgl_page
     assert page.evaluate("document.querySelector('#latent_map .js-plotly-plot')._fullData[0].type") \
         == "scattergl"
+    sizes = page.evaluate("[...document.querySelectorAll('#latent_map canvas.gl-canvas')].map(c =>"
+                          " [c.width, parseFloat(c.style.width)])")
+    assert sizes and all(w == 2 * round(css) for w, css in sizes), sizes
     # no SVG element per corpus point (only the few means / marks remain SVG)
     assert page.evaluate("document.querySelectorAll('#latent_map .scatterlayer .point').length") < 36
     boxes = point_boxes(page, 40, 1)
