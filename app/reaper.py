@@ -20,8 +20,6 @@ sessions RSS stood at 2,517 MB after their state was gone, and one
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime
 import logging
 import threading
@@ -29,16 +27,9 @@ import time
 from collections.abc import Collection
 from typing import Any
 
+from disentangle.memory import release_free_heap
+
 log = logging.getLogger("disentangle.app")
-
-
-def _malloc_trim() -> bool:
-    """Return free heap memory of every glibc arena to the OS; False where there is no glibc."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.malloc_trim(0))
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
-        return False
 
 
 def reap(holder: Any, ttl_s: float, now: datetime.datetime | None = None,
@@ -84,7 +75,7 @@ class Trimmer:
             self._wanted.wait()
             self._wanted.clear()
             start = time.perf_counter()
-            if _malloc_trim():
+            if release_free_heap():
                 self.trims += 1
             log.info("freed heap returned to the OS in %.0f ms", 1000 * (time.perf_counter() - start))
             time.sleep(self.every_s)

@@ -28,6 +28,7 @@ from disentangle.explore.search import MAX_HITS, item_keys, search
 from disentangle.explore.session import Session
 from disentangle.features.cache import FeatureSet
 from disentangle.interface import Interface
+from disentangle.memory import release_free_heap
 from disentangle.models.base import DisentangleModel
 
 Progress = Callable[[float, str], None]
@@ -152,6 +153,7 @@ class Explorer:
             if cfg.key() not in by_cfg:
                 progress(done, f"features of {len(self.corpus)} items ({name})")
                 by_cfg[cfg.key()] = load_features(self.corpus, cfg, progress=True)
+                release_free_heap()  # the feature extraction's temporaries
             fs = by_cfg[cfg.key()]
             interface = Interface(model, device=self.device, gl_iters=self.gl_iters)
             if cfg.amplitude != "none":
@@ -172,6 +174,10 @@ class Explorer:
                     problem = _non_finite_latents(latents)
                     if problem is None:  # never cache what would be skipped
                         cache.save(paths, latents)
+                    # The encoder's freed temporaries, before the next model's features and
+                    # encoding pile theirs on top (cold start on the default corpus: see
+                    # disentangle/memory.py).
+                    release_free_heap()
                 else:
                     latents = cached
                     problem = _non_finite_latents(latents)

@@ -98,3 +98,19 @@ def test_torchrun_two_gloo_processes(tiny, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "rank 1/2: features of" in proc.stdout and "joined 2 shard(s): 36 items, 1 skipped" in proc.stdout
     _check_joined(corpus, model, fs, z, tmp_path / "f", tmp_path / "e")
+
+
+def test_any_block_gives_the_same_latents_and_progress_every_report_rows(tiny, tmp_path, monkeypatch):
+    import disentangle.explore.extract as extract_module
+
+    corpus, ckpt = tiny
+    model, fs, z = _single(corpus, ckpt, tmp_path)
+    monkeypatch.setattr(extract_module, "REPORT_ROWS", 10)
+    said: list[str] = []
+    z3 = encode_features(Interface(model), fs, lambda f, text: said.append(text), block=3)
+    for space in z:
+        np.testing.assert_allclose(z3[space], z[space], atol=1e-5)
+    n = len(fs.items)
+    assert n == 36
+    # blocks end at 3, 6, ...: said once a block crosses a multiple of 10 rows, and at the end
+    assert said == [f"encoding {s:,}/{n:,}" for s in (12, 21, 30, 36)]
