@@ -11,7 +11,9 @@ and noise 60 dB down, written as 16-bit wav. Then, each in a fresh process:
    time until the map is drawn (each of `--loads` page loads in a fresh browser: single
    loads varied by up to ~1 s here, so the median and the range are reported), hover
    label, click -> audio, cached space switch, JS heap (after a forced garbage
-   collection) after 1 and after 10 switches.
+   collection) after 1 and after 10 switches; and, as the same run's reference, the
+   time a one-element Gradio page takes to mount (`reference_loads`), with the map's
+   time as a ratio to it.
 Timings on a shared 2-core machine say so in the README.
 """
 from __future__ import annotations
@@ -166,6 +168,59 @@ def time_map_loads(url: str, loads: int) -> list[float]:
     return out
 
 
+# The same run's reference (these machines are noisy, and one 2-core VM ran this page twice as
+# fast as another: the 3,600-point map was drawn in 3.3 s in session 11, 1.6 s in session 12):
+# a Gradio page holding one gr.HTML, timed the same way from the request until its element is
+# mounted, so a figure can be read as a ratio to what any Gradio page costs on the machine.
+REFERENCE_APP = """
+import sys
+import gradio as gr
+with gr.Blocks() as demo:
+    gr.HTML('<div class="ref-host"></div>', elem_id="ref")
+demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]))
+"""
+
+
+def reference_loads(loads: int) -> list[float]:
+    """Seconds from the request until a one-element Gradio page is mounted, for each of
+    `loads` page loads in a fresh browser (REFERENCE_APP, served by a child process)."""
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from disentangle.benchmarks.app import _free_port, stop_app
+    from disentangle.benchmarks.browser import ARGS, CHROMIUM
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", REFERENCE_APP, str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError("the reference Gradio page did not start")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        out = []
+        with sync_playwright() as p:
+            for _ in range(loads):
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+                    t = time.perf_counter()
+                    page.goto(url, wait_until="domcontentloaded", timeout=600000)
+                    page.wait_for_selector("#ref .ref-host", state="attached", timeout=600000)
+                    out.append(time.perf_counter() - t)
+                finally:
+                    browser.close()
+        return out
+    finally:
+        stop_app(proc)
+
+
 def browser_figures(url: str, switches: int, loads: int = 1) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -232,6 +287,8 @@ def browser_figures(url: str, switches: int, loads: int = 1) -> dict:
     drawn += time_map_loads(url, loads - 1)
     out["map_drawn_all_s"] = drawn  # the first load first
     out["map_drawn_s"] = float(np.median(drawn))
+    out["reference_page_all_s"] = ref = reference_loads(max(1, loads))
+    out["reference_page_s"] = float(np.median(ref))
     return out
 
 
@@ -277,7 +334,8 @@ def run(args: argparse.Namespace) -> dict:
                     b.setdefault(key, missing)
             print(f"[{n:,}] browser ({b['map_type']}): map drawn {b['map_drawn_s']:.2f} s (median of "
                   f"{len(b['map_drawn_all_s'])} loads, {min(b['map_drawn_all_s']):.2f}-"
-                  f"{max(b['map_drawn_all_s']):.2f}), hover "
+                  f"{max(b['map_drawn_all_s']):.2f}; {b['map_drawn_s'] / b['reference_page_s']:.2f} x a one-element "
+                  f"Gradio page's {b['reference_page_s']:.2f} s in the same run), hover "
                   f"{med(b['hover_s']):.2f} s, click -> audio {med(b['click_to_audio_s']):.2f} s, switch "
                   f"{med(b['switch_cached_s']):.2f} s (median), heap {b['heap_after_1_switch_mb']:.0f} -> "
                   f"{b['heap_after_switches_mb']:.0f} MB after {b['switches']} switches "
