@@ -3,119 +3,47 @@
 No logic of its own beyond that conversion: what an action computes lives in
 `disentangle.explore.actions`. Every handler takes the user's session (a
 `gr.State`) and returns it, so selections never mix between users; the
-`Explorer` they share is read-only.
+`Explorer` they share is read-only. The map's, the model's and your own sound's
+handlers are here; the tool tabs' in `tool_handlers.py`, what they share in
+`handler_base.py`.
 """
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 from errors import raw_inputs, user_errors  # noqa: F401  (re-exported for the layout)
+from handler_base import (  # noqa: F401  (re-exported: the layout, routes and tests import them here)
+    ALL_SPACES,
+    ANY,
+    AUTOPLAY,
+    MAX_SPACES,
+    METHODS,
+    SWEEP_UNITS,
+    audio_out,
+    fresh,
+    played,
+)
 from map_store import MEMO as MAP_MEMO
 from map_store import STORE as MAPS
+from tool_handlers import ToolHandlers
 
 from disentangle.audio.io import AudioError
 from disentangle.explore import actions, export
 from disentangle.explore import validate as v
-from disentangle.explore.describe import probe_source, ref_name, selection_md, value_text
-from disentangle.explore.explorer import Explorer
+from disentangle.explore.describe import probe_source, value_text
 from disentangle.explore.figures import MapStyle, probe_heatmap
-from disentangle.explore.hub import ExplorerHub
 from disentangle.explore.mapview import MapOptions, map_figure, session_marks
-from disentangle.explore.projection import ProjectionParams
 from disentangle.explore.refs import parse_click
 from disentangle.explore.session import Clip, Session
-from disentangle.explore.strips import strip_figure
 from disentangle.interface import to_int16
 
-#: How many per-space component pickers the Sample tab has (models with more spaces share the last).
-MAX_SPACES = 6
-ANY = "any (whole prior)"
-ALL_SPACES = "all spaces"
-METHODS = {"UMAP": "umap", "t-SNE": "tsne", "PCA": "pca"}
-AUTOPLAY = ("reconstruction", "original", "original, then reconstruction")
-SWEEP_UNITS = ("value", "prior std around A")
-def audio_out(clip: Clip | None) -> tuple[int, np.ndarray] | None:
-    """(sample_rate, int16) for gr.Audio: true level, clipped only beyond full scale."""
-    return None if clip is None else (int(clip.sample_rate), to_int16(clip.audio))
 
-
-def played(autoplay: str, original: Clip | None, recon: Clip) -> Clip:
-    """What a click plays (the "on click, play" choice; the reconstruction when there is no original)."""
-    if autoplay == "original" and original is not None:
-        return original
-    if autoplay == "original, then reconstruction" and original is not None:
-        gap = np.zeros(int(0.15 * recon.sample_rate), np.float32)
-        return Clip(recon.sample_rate, np.concatenate([original.audio, gap, recon.audio]))
-    return recon
-
-
-def fresh(session: Session | None) -> Session:
-    return session if isinstance(session, Session) else Session()
-
-
-class Handlers:
+class Handlers(ToolHandlers):
     """The app's handlers, bound to one shared `Explorer`."""
-
-    def __init__(self, explorer: Explorer | ExplorerHub, default_method: str = "umap"):
-        self.hub = explorer if isinstance(explorer, ExplorerHub) else ExplorerHub.single(explorer)
-        self.default_method = default_method
-
-    @property
-    def ex(self) -> Explorer:
-        """The explorer of the corpus the app opened with."""
-        return self.hub.default
-
-    def ex_of(self, model) -> Explorer:
-        """The explorer serving model key `model` (its corpus must be open)."""
-        return self.hub.explorer_of(model)
-
-    def ex_of_session(self, session: Session) -> Explorer:
-        """The explorer of the corpus the session's references point into."""
-        return self.hub.explorer_of_corpus(session.corpus)
-
-    # --- helpers -----------------------------------------------------------
-    @staticmethod
-    def params(method: str, n_neighbors: float, min_dist: float, perplexity: float,
-               pc_x: float, pc_y: float) -> ProjectionParams:
-        return v.projection_params(method, n_neighbors, min_dist, perplexity, pc_x, pc_y, METHODS)
-
-    # --- argument checks (every endpoint argument goes through one) -------------
-    def model(self, model) -> str:
-        return v.choice(model, "model", self.hub.model_keys())
-
-    def space(self, model: str, space) -> str:
-        return v.choice(space, "latent space", self.ex_of(model).space_names(model))
-
-    def dim(self, model: str, space: str, dim, name: str = "dimension") -> int:
-        size = self.ex_of(model).entry(model).model.space(space).size
-        return v.integer(dim, f"{name} of {space}", v.Range(0, size - 1))
-
-    def _name(self, ref, session: Session, model: str) -> str:
-        return ref_name(self.ex_of(model), ref, session, model)
-
-    def selection_md(self, session: Session, model: str | None = None) -> str:
-        return selection_md(self.ex_of(model) if model else self.ex_of_session(session), session, model)
-
-    def _strip_outputs(self, model: str, r: actions.Rendering, session: Session, panel: str, label: str):
-        """(strip figure, step picker, all-steps audio, step audio, info, session).
-
-        panel: the tab ("sweep"), whose step picker plays from `session.steps`;
-        label: what the exported clips are called ("sweep timbre3 of sine_55_ff").
-        Only the all-steps clip plays; the step player stays empty until a step is picked.
-        """
-        for cap, clip in zip(r.captions, r.clips):
-            session.remember(f"{label} {cap}", Clip(r.sample_rate, clip))
-        session.remember(f"{label} (all steps)", Clip(r.sample_rate, r.joined()))
-        session.set_steps(panel, {cap: Clip(r.sample_rate, c) for cap, c in zip(r.captions, r.clips)})
-        fig = strip_figure(r.features, r.captions, self.ex_of(model).entry(model).interface.cfg, r.columns)
-        return (fig, gr.update(choices=r.captions, value=None), audio_out(Clip(r.sample_rate, r.joined())),
-                None, r.info, session)
 
     # --- model / map ------------------------------------------------------
     def model_changed(self, model: str, session: Session, keep_space: str | None = None):
@@ -244,95 +172,6 @@ class Handlers:
     def swap_ab(self, session):
         session = fresh(session).swap()
         return self.selection_md(session), session
-
-    # --- operations ----------------------------------------------------------
-    @user_errors(6, message_at=4)
-    def sweep(self, model, space, dim, lo, hi, steps, unit, session):
-        session = fresh(session)
-        model = self.model(model)
-        space = self.space(model, space)
-        unit = v.choice(unit, "values are", SWEEP_UNITS)
-        dim = self.dim(model, space, dim)
-        r = actions.sweep(self.ex_of(model), model, session, session.a, space, dim,
-                          v.number(lo, "from", v.SWEEP_VALUE), v.number(hi, "to", v.SWEEP_VALUE),
-                          v.integer(steps, "steps", v.STEPS), "std" if unit.startswith("prior") else "value")
-        return self._strip_outputs(model, r, session, "sweep",
-                                   f"sweep {space}{dim} of {self._name(session.a, session, model)}")
-
-    @user_errors(6, message_at=4)
-    def interpolate(self, model, space, lo, hi, steps, session):
-        session = fresh(session)
-        model = self.model(model)
-        space = None if space in (None, "", ALL_SPACES) else self.space(model, space)
-        r = actions.interpolate(self.ex_of(model), model, session, space, v.number(lo, "alpha from", v.ALPHA),
-                                v.number(hi, "alpha to", v.ALPHA), v.integer(steps, "steps", v.STEPS))
-        a, b = self._name(session.a, session, model), self._name(session.b, session, model)
-        return self._strip_outputs(model, r, session, "interpolate", f"interpolation of {a} to {b}")
-
-    @user_errors(6, message_at=4)
-    def swap(self, model, space, session):
-        session = fresh(session)
-        model = self.model(model)
-        space = self.space(model, space)
-        r = actions.swap(self.ex_of(model), model, session, space)
-        a, b = self._name(session.a, session, model), self._name(session.b, session, model)
-        return self._strip_outputs(model, r, session, "swap", f"swap {space} of {a} and {b}")
-
-    def targets(self, model, space):
-        names = list(actions.class_targets(self.ex_of(model), model, space))
-        return gr.update(choices=names, value=names[0] if names else None)
-
-    @user_errors(6, message_at=4)
-    def toward(self, model, space, target, alpha, session):
-        session = fresh(session)
-        model = self.model(model)
-        space = self.space(model, space)
-        if not target:
-            raise ValueError(f"{space} has no mixture means or class averages to move toward")
-        target = v.text(target, "target")
-        alpha = v.number(alpha, "alpha", v.TOWARD_ALPHA)
-        r = actions.toward(self.ex_of(model), model, session, space, target, alpha)
-        return self._strip_outputs(model, r, session, "toward",
-                                   f"{self._name(session.a, session, model)} {space} toward {target}")
-
-    @user_errors(6, message_at=4)
-    def sample(self, model: Any, w: Any, n: Any, seed: Any, session: Session | None, *pickers: Any):
-        session = fresh(session)
-        model = self.model(model)
-        components: dict[str, int | None] = {}
-        for space, pick in zip(self.ex_of(model).space_names(model), pickers):
-            n_comps = len(self.ex_of(model).entry(model).components(space).labels)
-            if pick in (None, "", ANY):
-                components[space] = None
-            elif n_comps == 0:
-                raise v.UserError(f"{space} has no mixture components: choose {ANY!r}")
-            else:
-                components[space] = v.integer(pick, f"component of {space}", v.Range(0, n_comps - 1))
-        w = v.number(w, "spread w", v.SPREAD)
-        n = v.integer(n, "samples", v.SAMPLES)
-        seed = v.integer(seed, "seed", v.SEED)
-        r = actions.sample(self.ex_of(model), model, components, w, n, seed)
-        return self._strip_outputs(model, r, session, "sample", r.info.split(",")[0])
-
-    @user_errors(6, message_at=4)
-    def grid(self, model, space, dim_x, dim_y, lo, hi, steps, session):
-        session = fresh(session)
-        model = self.model(model)
-        space = self.space(model, space)
-        dims = (self.dim(model, space, dim_x, "dimension across"), self.dim(model, space, dim_y, "dimension down"))
-        if dims[0] == dims[1]:
-            raise ValueError("choose two different dimensions for the grid")
-        r = actions.grid(self.ex_of(model), model, session, space, dims, v.number(lo, "from", v.SWEEP_VALUE),
-                         v.number(hi, "to", v.SWEEP_VALUE), v.integer(steps, "cells per side", v.GRID_STEPS))
-        return self._strip_outputs(model, r, session, "grid",
-                                   f"grid {space}{dims[0]}x{dims[1]} of {self._name(session.a, session, model)}")
-
-    def play_step(self, panel: str) -> Callable:
-        """A picked step -> its audio (from the session, nothing recomputed)."""
-        def handler(session, caption):
-            clip = fresh(session).steps.get(panel, {}).get(caption)
-            return gr.skip() if clip is None else audio_out(clip)
-        return handler
 
     # --- your own sound ------------------------------------------------------
     @user_errors(7, message_at=0)
