@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from disentangle.paths import app_dir, checkpoints_dir, data_root
@@ -87,14 +88,20 @@ def start_app(checkpoints: list[str], data: str, cache: Path, gl_iters: int, log
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
+    wait_until_serving(proc, url, lambda: f"the app exited; log: {log.read_text()[-3000:]}")
+    return proc, url, time.perf_counter() - start
+
+
+def wait_until_serving(proc: subprocess.Popen, url: str, exited: Callable[[], str]) -> None:
+    """Until `url` answers; RuntimeError(exited()) if the server process `proc` ends first."""
     import urllib.request
 
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"the app exited; log: {log.read_text()[-3000:]}")
+            raise RuntimeError(exited())
         try:
             urllib.request.urlopen(url, timeout=2)
-            return proc, url, time.perf_counter() - start
+            return
         except OSError:
             time.sleep(0.2)
 

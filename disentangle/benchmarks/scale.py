@@ -139,20 +139,21 @@ def server_figures(data: Path, checkpoint: str, cache: Path, methods: list[str])
 HEAP = "(() => { if (window.gc) window.gc(); return performance.memory ? performance.memory.usedJSHeapSize / 1048576 : -1; })()"
 
 
-def time_to_map(browser, url: str):
-    """(page, seconds from the request until its map is drawn) in a new page of `browser`."""
+def time_to_map(browser, url: str, ready=None):
+    """(page, seconds from the request until `ready(page)` returns) in a new page of `browser`;
+    `ready` waits for the map to be drawn unless given."""
     from disentangle.benchmarks.browser import wait_for_map
 
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     t = time.perf_counter()
     page.goto(url, wait_until="domcontentloaded", timeout=600000)
-    wait_for_map(page, 600000)
+    (ready or (lambda pg: wait_for_map(pg, 600000)))(page)
     return page, time.perf_counter() - t
 
 
-def time_map_loads(url: str, loads: int) -> list[float]:
-    """Seconds from the request until the map is drawn, for each of `loads` page loads in a
-    fresh browser (no cache, no warm GPU process)."""
+def time_map_loads(url: str, loads: int, ready=None) -> list[float]:
+    """Seconds from the request until the map is drawn (or `ready(page)` returns), for each of
+    `loads` page loads in a fresh browser (no cache, no warm GPU process)."""
     from playwright.sync_api import sync_playwright
 
     from disentangle.benchmarks.browser import ARGS, CHROMIUM
@@ -162,7 +163,7 @@ def time_map_loads(url: str, loads: int) -> list[float]:
         for _ in range(loads):
             browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
             try:
-                out.append(time_to_map(browser, url)[1])
+                out.append(time_to_map(browser, url, ready)[1])
             finally:
                 browser.close()
     return out
@@ -184,39 +185,16 @@ demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]))
 def reference_loads(loads: int) -> list[float]:
     """Seconds from the request until a one-element Gradio page is mounted, for each of
     `loads` page loads in a fresh browser (REFERENCE_APP, served by a child process)."""
-    import urllib.request
-
-    from playwright.sync_api import sync_playwright
-
-    from disentangle.benchmarks.app import _free_port, stop_app
-    from disentangle.benchmarks.browser import ARGS, CHROMIUM
+    from disentangle.benchmarks.app import _free_port, stop_app, wait_until_serving
 
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-c", REFERENCE_APP, str(port)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                raise RuntimeError("the reference Gradio page did not start")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
-        out = []
-        with sync_playwright() as p:
-            for _ in range(loads):
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-                try:
-                    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-                    t = time.perf_counter()
-                    page.goto(url, wait_until="domcontentloaded", timeout=600000)
-                    page.wait_for_selector("#ref .ref-host", state="attached", timeout=600000)
-                    out.append(time.perf_counter() - t)
-                finally:
-                    browser.close()
-        return out
+        wait_until_serving(proc, url, lambda: "the reference Gradio page did not start")
+        return time_map_loads(url, loads, lambda page: page.wait_for_selector(
+            "#ref .ref-host", state="attached", timeout=600000))
     finally:
         stop_app(proc)
 
