@@ -69,3 +69,46 @@ class SpectralEQ:
         floor = x.amin(dim=(1, 2), keepdim=True)
         sounding = (x > floor + 1e-3).to(x.dtype)
         return (x + eq[:, :, None] * sounding).clamp(-1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class RandomGain:
+    """A second view of normalised (B, F, T) log-spectrograms at a random recording level.
+
+    A sample bank, a microphone or a user's upload sets a note's level; the
+    instrument and the pitch do not change with it. The shipped models'
+    timbre spaces did: 12 dB more gain on the unseen bank's notes moved the
+    GMVAE's timbre 1-NN accuracy from 0.72 to 0.60. Models that keep a
+    dynamics space cannot simply normalise the level away (it is what that
+    space reads), so they are shown the same batch at another level and asked
+    to give the other spaces the same codes (`batch["x_view"]`).
+
+    On the "db" scale a gain is exactly an additive constant (the floor is
+    relative to each item's peak, so it moves too); on the "log" scale it is
+    additive where the magnitude is above the floor, so only sounding bins
+    move, as in `SpectralEQ`. max_db: gains are uniform in [-max_db, max_db].
+    """
+
+    max_db: float
+    units_per_db: float
+    exact: bool
+
+    @classmethod
+    def for_features(cls, max_db: float, features: FeatureConfig,
+                     normaliser: Normaliser | None) -> RandomGain:
+        """A gain in the units of `features` after `normaliser` (None: no normalisation)."""
+        eq = SpectralEQ.for_features(0.0, 0.0, features, normaliser)
+        return cls(max_db, eq.units_per_db, features.scale == "db")
+
+    @property
+    def active(self) -> bool:
+        return self.max_db > 0
+
+    def __call__(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        """x: (B, F, T) normalised -> (B, F, T), each item at its own random gain."""
+        gain = (torch.rand(x.shape[0], 1, 1, generator=generator) * 2 - 1) * self.max_db
+        shift = (gain * self.units_per_db).to(x.device, x.dtype)
+        if self.exact:
+            return x + shift
+        floor = x.amin(dim=(1, 2), keepdim=True)
+        return x + shift * (x > floor + 1e-3).to(x.dtype)

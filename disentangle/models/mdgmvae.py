@@ -71,6 +71,11 @@ class MDGMVAEConfig(ModelConfig):
     adversarial_weight: float = 0.025  # bounded final lambda
     adversarial_start: int = 200
     adversarial_ramp: int = 100
+    # Level invariance (not in the paper): with `train.gain_view_db`, the batch
+    # at a random gain must give these spaces the codes of the batch as
+    # recorded (MSE of the pre-tanh means, the recorded side detached) x view_weight.
+    view_weight: float = 0.0
+    view_spaces: tuple[str, ...] = ("timbre", "pitch", "duration")
 
 
 @register
@@ -91,6 +96,10 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
             if not label_maps.get(col):
                 raise ValueError(f"MD-GMVAE descriptor {d!r} needs classes for label {col!r}; "
                                  f"label_maps has { {k: len(v) for k, v in label_maps.items()} }")
+        if cfg.view_weight > 0:
+            unknown = [v for v in cfg.view_spaces if v not in self.descriptors]
+            if unknown:
+                raise ValueError(f"view_spaces {unknown} are not among the descriptors {list(self.descriptors)}")
         torch.manual_seed(cfg.seed)
         self.dims = {d: int(getattr(cfg, f"{d}_dim")) for d in self.descriptors}
         self.columns = {d: DESCRIPTORS[d][0] for d in self.descriptors}
@@ -159,6 +168,25 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
             out[d] = PriorComponents(m.clone(), std, list(self.label_maps[self.columns[d]]))
         return out
 
+    def _view_loss(self, batch: dict, raw: dict[str, tuple[Tensor, Tensor]],
+                   t: dict[str, Tensor]) -> Tensor | None:
+        """Mean over `view_spaces` of MSE(mu(x_view), mu(x) detached), or None when off.
+
+        batch["x_view"]: (B, F, T), the batch at other levels (`RandomGain`);
+        only training batches carry it.
+        """
+        cfg = self.config
+        if cfg.view_weight <= 0 or "x_view" not in batch:
+            return None
+        spaces = [d for d in cfg.view_spaces if d in raw]
+        if not spaces:
+            return None
+        view = self._encode_raw(batch["x_view"])
+        terms = [F.mse_loss(view[d][0], raw[d][0].detach()) for d in spaces]
+        for d, v in zip(spaces, terms):
+            t[f"view/{d}"] = v
+        return torch.stack(terms).mean()
+
     def loss(self, batch: dict, epoch: int) -> dict[str, Tensor]:
         """Negative ELBO + classifier CE + bounded adversarial term; batch as in `DisentangleModel.loss`."""
         cfg = self.config
@@ -190,6 +218,7 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
             with torch.no_grad():
                 t[f"acc/{d}"] = ((logits.argmax(-1) == y).float()[known].mean()
                                  if known.any() else x.new_zeros(()))
+        loss_view = self._view_loss(batch, raw, t)
         x_hat = self.decode(z)
         mse = F.mse_loss(x_hat, x)
         huber = F.huber_loss(x_hat, x)
@@ -198,6 +227,8 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
         loss = (cfg.recon_weight * (mse + cfg.huber_weight * huber) + beta * kl_total
                 + cfg.classifier_weight * ce_total)
         t["kl/beta"] = x.new_tensor(beta)
+        if loss_view is not None:
+            loss = loss + cfg.view_weight * loss_view
         if self.removers is not None:
             self._remover_inputs, self._remover_labels = z, {self.columns[d]: labels[d] for d in self.descriptors}
             logits = self.removers(z)

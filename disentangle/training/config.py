@@ -37,6 +37,10 @@ class TrainConfig:
     eq_tilt_db / eq_bumps_db: random EQ of every training batch's inputs
       (`disentangle.features.augment.SpectralEQ`; 0 = off), for models that
       read `batch["x"]`: cross-source augmentation that keeps the instrument.
+    gain_view_db: when > 0, every training batch also carries `x_view`, its
+      inputs at a random level within +-gain_view_db dB
+      (`disentangle.features.augment.RandomGain`), for models that make some
+      spaces level-invariant (MD-GMVAE `view_weight`); 0 = off.
     evaluate: after training, run the full `disentangle.evaluation.evaluate`
       on the test split and store its report in the artifact. Off by default:
       it trains read-out classifiers and can take longer than a short run
@@ -64,6 +68,7 @@ class TrainConfig:
     evaluate: bool = False
     eq_tilt_db: float = 0.0
     eq_bumps_db: float = 0.0
+    gain_view_db: float = 0.0
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("constant", "cosine"):

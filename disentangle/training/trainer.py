@@ -24,7 +24,7 @@ from disentangle.atomic import atomic_write, remove_stale_temps, write_text
 from disentangle.checkpoint import checkpoint_dict, load_checkpoint, save_dict
 from disentangle.configs import RunConfig, load_config, registry, to_plain
 from disentangle.data.kind import corpus_kind
-from disentangle.features.augment import SpectralEQ
+from disentangle.features.augment import RandomGain, SpectralEQ
 from disentangle.models.base import DisentangleModel
 from disentangle.training import distributed as dd
 from disentangle.training.data import TrainData, prepare_data
@@ -122,6 +122,7 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
         dd.barrier(info)
     valid_loader = _eval_loader(data, "valid", cfg, info, dev)
     eq = SpectralEQ.for_features(cfg.eq_tilt_db, cfg.eq_bumps_db, run.features, data.normaliser)
+    gain = RandomGain.for_features(cfg.gain_view_db, run.features, data.normaliser)
     eq_rng = torch.Generator()
     try:
         while state.epoch < n_epochs:
@@ -144,6 +145,8 @@ def train(run_config: RunConfig | str | Path, data_dir: str | Path, out_dir: str
             for batch in train_loader:
                 if eq.active:
                     batch["x"] = eq(batch["x"], eq_rng)
+                if gain.active:
+                    batch["x_view"] = gain(batch["x"], eq_rng)
                 batch = to_device(batch, dev)
                 terms = model.train_step(batch, optimizers, epoch, cfg.grad_clip or None)
                 _accumulate(totals, terms, batch_size_of(batch))

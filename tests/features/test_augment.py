@@ -1,9 +1,9 @@
-"""Random spectral EQ: bounded, per item, silence kept, reproducible, and in dB of the features."""
+"""Random spectral EQ and random gain: bounded, per item, silence kept, reproducible, in dB of the features."""
 from __future__ import annotations
 
 import torch
 
-from disentangle.features.augment import SpectralEQ
+from disentangle.features.augment import RandomGain, SpectralEQ
 from disentangle.features.config import FeatureConfig
 from disentangle.features.spectrogram import Normaliser
 
@@ -38,3 +38,33 @@ def test_units_follow_the_feature_scale_and_normaliser():
     log = SpectralEQ.for_features(6.0, 0.0, FeatureConfig(scale="log"), None)
     assert abs(log.units_per_db - 0.11512925) < 1e-6
     assert not SpectralEQ.for_features(0.0, 0.0, FeatureConfig(), norm).active
+
+
+def test_gain_on_the_db_scale_is_what_the_features_of_louder_audio_are():
+    """The view equals the features of the same audio at that gain (the floor moves too)."""
+    from disentangle.features.spectrogram import audio_to_features
+
+    cfg = FeatureConfig(n_mels=24, n_frames=12)
+    t = torch.arange(cfg.n_samples) / cfg.sample_rate
+    audio = (0.1 * torch.sin(2 * torch.pi * 440 * t) * torch.exp(-3 * t)).numpy()
+    norm = Normaliser("minmax", lo=-0.5, hi=1.5)
+    gain = RandomGain.for_features(12.0, cfg, norm)
+    assert gain.exact and gain.active
+    x = torch.as_tensor(norm(audio_to_features(audio, cfg)))[None]
+    g = torch.Generator().manual_seed(3)
+    view = gain(x, g)
+    db = float((view - x).mean() / gain.units_per_db)  # the gain this item was given
+    assert 0 < abs(db) <= 12.0
+    louder = torch.as_tensor(norm(audio_to_features(audio * 10 ** (db / 20), cfg)))[None]
+    assert torch.allclose(view, louder, atol=1e-4)
+    assert torch.equal(view, gain(x, torch.Generator().manual_seed(3)))
+
+
+def test_gain_on_the_log_scale_keeps_silence():
+    gain = RandomGain(max_db=10.0, units_per_db=0.05, exact=False)
+    x = _batch()
+    y = gain(x, torch.Generator().manual_seed(0))
+    assert torch.equal(y[:, :, :2], x[:, :, :2]) and torch.equal(y[:, :, 8:], x[:, :, 8:])
+    shift = (y - x)[:, 0, 2]
+    assert (shift.abs() <= 0.5 + 1e-6).all() and len(set(shift.tolist())) == 4
+    assert not RandomGain.for_features(0.0, FeatureConfig(), None).active

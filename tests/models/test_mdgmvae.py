@@ -100,3 +100,32 @@ def test_missing_descriptor_label_is_an_error(features, label_maps):
     with pytest.raises(ValueError, match="dynamics"):
         build(features, maps)
     build(features, maps, descriptors=("timbre", "pitch", "duration"))
+
+
+def test_view_loss_pulls_the_chosen_spaces_only(features, label_maps, batch):
+    """With a gain view in the batch, the named spaces get a consistency term; the others do not."""
+    model = build(features, label_maps, view_weight=1.0, view_spaces=("timbre", "pitch"))
+    viewed = {**batch, "x_view": batch["x"] + 0.3}
+    logs = model.loss(viewed, epoch=3)
+    assert {k for k in logs if k.startswith("view/")} == {"view/timbre", "view/pitch"}
+    assert logs["view/timbre"] > 0
+    # It is added to the loss x view_weight (eval mode and one seed: the same noise both times).
+    model.eval()
+    torch.manual_seed(0)
+    with_view = model.loss(viewed, epoch=3)
+    torch.manual_seed(0)
+    without = model.loss(batch, epoch=3)["loss"]
+    added = (with_view["view/timbre"] + with_view["view/pitch"]) / 2
+    assert torch.allclose(with_view["loss"] - without, added, atol=1e-5)
+    model.train()
+    # The view's gradient reaches the encoder through the view, not the recorded side.
+    model.zero_grad()
+    model._view_loss(viewed, model._encode_raw(batch["x"]), {}).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.trunk.parameters())
+    check_train_step(model, viewed, epoch=3)
+
+
+def test_view_spaces_must_be_descriptors(features, label_maps):
+    with pytest.raises(ValueError, match="view_spaces"):
+        build(features, label_maps, view_weight=1.0, view_spaces=("loudness",))
+    build(features, label_maps, view_spaces=("loudness",))  # off: not checked
