@@ -240,7 +240,9 @@ def encode_upload(ex: Explorer, session: Session, path: str, name: str | None = 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # load_audio's "only the first 60 s" names the server's path
         audio = load_audio(p, iface.sample_rate, max_seconds=MAX_UPLOAD_SECONDS)
-    clip = iface.prepare(audio)
+    # Stored and played at its recorded level: each model normalises its own input
+    # (a mean-amplitude-one clip can peak at 4 and would clip on playback).
+    clip = iface.prepare(audio, keep_level=True)
     if float(np.max(np.abs(clip))) < 1e-4:
         raise AudioError(p, "is (nearly) silent after trimming; record or upload a louder sound")
     if len(audio) < 0.1 * iface.sample_rate:

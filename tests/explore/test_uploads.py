@@ -1,4 +1,5 @@
-"""Uploads are refused from their header, before decoding, with a message naming the limit."""
+"""Uploads are refused from their header, before decoding, with a message naming the limit;
+accepted ones are kept at their recorded level."""
 from __future__ import annotations
 
 import struct
@@ -51,3 +52,33 @@ def test_long_files_are_read_in_part_and_unknown_formats_left_to_the_decoder(tmp
     (tmp_path / "x.mp3").write_bytes(b"ID3" + b"\x00" * 64)
     assert check_upload(tmp_path / "x.mp3", "x") == []
 
+
+
+def test_an_upload_is_kept_at_its_level_and_placed_the_same_at_any_gain(tmp_path, world):
+    """With a model that normalises loudness (`amplitude: mean_one`), the stored clip (what the
+    user hears back) keeps the recorded level, and the same sound 20 dB louder gets the same codes."""
+    import dataclasses
+
+    import tiny_world
+
+    from disentangle import load_model
+    from disentangle.explore.explorer import Explorer
+    from disentangle.explore.projection import ProjectionParams
+
+    corpus, _ = world
+    features = dataclasses.replace(tiny_world.FEATURES, amplitude="mean_one")
+    ckpt = tiny_world.make_checkpoint(tmp_path / "level.pt", corpus, features=features)
+    ex = Explorer({"tiny": load_model(ckpt)}, corpus, gl_iters=8).build(None, ProjectionParams("pca"))
+    t = np.arange(int(0.4 * tiny_world.SR)) / tiny_world.SR
+    tone = (np.sin(2 * np.pi * 330 * t) * np.exp(-4 * t)).astype(np.float32)
+    session = Session()
+    codes = []
+    for gain in (0.05, 0.5):
+        sf.write(tmp_path / f"tone{gain}.wav", gain * tone, tiny_world.SR, subtype="FLOAT")
+        actions.encode_upload(ex, session, str(tmp_path / f"tone{gain}.wav"))
+        clip = session.user[-1].clip
+        assert abs(float(np.max(np.abs(clip))) - gain) < 0.1 * gain  # its level, not mean amplitude one
+        _, latents = ex.entries["tiny"].encode_user(session.user[-1])
+        codes.append(latents)
+    for space in codes[0]:
+        assert np.allclose(np.asarray(codes[0][space]), np.asarray(codes[1][space]), atol=1e-4), space

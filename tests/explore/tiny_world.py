@@ -121,24 +121,25 @@ def make_corpus(root: Path) -> Corpus:
     return Corpus(root, items, "tiny")
 
 
-def make_model(seed: int = 0) -> TinyModel:
+def make_model(seed: int = 0, features: FeatureConfig = FEATURES) -> TinyModel:
     torch.manual_seed(seed)
-    return TinyModel(TinyConfig(), FEATURES, {"instrument": list(INSTRUMENTS),
+    return TinyModel(TinyConfig(), features, {"instrument": list(INSTRUMENTS),
                                               "pitch": [str(p) for p in PITCHES],
                                               "dynamics": list(DYNAMICS)}).eval()
 
 
-def make_checkpoint(path: Path, corpus: Corpus, seed: int = 0, probe: bool = True) -> Path:
+def make_checkpoint(path: Path, corpus: Corpus, seed: int = 0, probe: bool = True,
+                    features: FeatureConfig = FEATURES) -> Path:
     """Save a tiny model's checkpoint, with a normaliser fitted on the corpus."""
     from disentangle.checkpoint import save_checkpoint
     from disentangle.features.cache import load_features
     from disentangle.features.spectrogram import Normaliser
 
-    model = make_model(seed)
-    fs = load_features(corpus, FEATURES, progress=False)
+    model = make_model(seed, features)
+    fs = load_features(corpus, features, progress=False)
     report = {"probe_f1": {"timbre": {"instrument": 0.9, "pitch": 0.2},
                            "pitch": {"instrument": 0.3, "pitch": 0.8}}} if probe else {}
-    return save_checkpoint(path, model, Normaliser.fit(fs.x, FEATURES), report=report)
+    return save_checkpoint(path, model, Normaliser.fit(fs.x, features), report=report)
 
 
 if __name__ == "__main__":  # python tiny_world.py OUT_DIR: a corpus + checkpoint to run the app by hand
