@@ -51,10 +51,13 @@ def test_gmvae_targets():
     assert f1["timbre"]["pitch"] <= 0.20 and f1["pitch"]["instrument"] <= 0.35
     # Luo 2019 Sec. 4.3: targets are the test items' (instrument, pitch); drums have no pitch component.
     assert r["synthesis"]["targets"] + r["synthesis"]["left_out"] == r["n_eval"]
-    # Zero-shot on the validation source (docs/results.md lists the floors it misses).
+    # Zero-shot on the validation source (docs/results.md lists the floors it misses: pitch F1, judge).
     cs = r["cross_source"]["notes:musescore-lite"]
     assert cs["recon_mse"]["ratio"] <= 1.5
-    assert cs["probe_f1"]["timbre"]["instrument"] >= 0.7 and cs["nn1_acc"]["pitch"]["pitch"] >= 0.85
+    assert cs["probe_f1"]["timbre"]["instrument"] >= 0.80 and cs["nn1_acc"]["timbre"]["instrument"] >= 0.75
+    assert cs["nn1_acc"]["pitch"]["pitch"] >= 0.85
+    # Its inputs are level-normalised: a user's sound lands where it does at any gain.
+    assert r["features"]["amplitude"] == "mean_one"
 
 
 def test_mdgmvae_targets():
