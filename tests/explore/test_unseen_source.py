@@ -2,7 +2,7 @@
 
 The map holds notes of the four training sources; the "uploads" are
 MuseScore General Lite notes (the held-out validation source of issue #10),
-rendered here and placed with the shipped MD-GMVAE through the same call the
+rendered here and placed with the shipped MD-GMVAE and GMVAE through the same call the
 app's upload button makes. A sound is placed well when most of its 5 nearest
 neighbours in the timbre space are of its own instrument.
 """
@@ -20,8 +20,17 @@ HELD = "musescore-lite"
 INSTRUMENTS = ["flute", "trumpet", "violin", "clarinet", "cello", "piano"]
 
 
+# Measured 56 of 60 (0.93) with the shipped 20-epoch MD-GMVAE (53 with the 12-epoch one);
+# 39 of 60 (0.65) with the level-normalised GMVAE of session 13 (31, 0.52, with the session-4
+# GMVAE, which read the recording level: the musescore piano and cello are where it fails).
+# The floors leave room for a retrained checkpoint, not for a model that has learned one
+# SoundFont (0.3) or the banks' levels.
+FLOOR = {"mdgmvae": 0.8, "gmvae": 0.6}
+
+
 @pytest.mark.slow
-def test_uploads_from_an_unseen_source_land_next_to_their_instrument(tmp_path: Path):
+@pytest.mark.parametrize("model", sorted(FLOOR))
+def test_uploads_from_an_unseen_source_land_next_to_their_instrument(tmp_path: Path, model: str):
     _, missing = locate_sources([*TRAIN_SOURCES, HELD])
     if missing:  # `make sources` installs them (the CI does)
         pytest.skip("; ".join(missing.values()))
@@ -39,9 +48,9 @@ def test_uploads_from_an_unseen_source_land_next_to_their_instrument(tmp_path: P
     assert {it.source for it in corpus.items} == set(TRAIN_SOURCES)
     assert {it.source for it in held.items} == {HELD} and len(held.items) >= 40
 
-    ex = Explorer({"mdgmvae": load_model("mdgmvae")}, corpus, cache_root=tmp_path / "cache")
+    ex = Explorer({model: load_model(model)}, corpus, cache_root=tmp_path / "cache")
     ex.build(None, ProjectionParams("pca"))
-    index = ex.neighbours("mdgmvae")
+    index = ex.neighbours(model)
     placed = Counter[str]()
     for it in held.items:
         session = Session()
@@ -49,6 +58,4 @@ def test_uploads_from_an_unseen_source_land_next_to_their_instrument(tmp_path: P
         near = [ex.corpus.items[n.ref.index].instrument for n in index.nearest(ref, "timbre", 5, session)]
         placed[it.instrument == Counter(near).most_common(1)[0][0]] += 1
     share = placed[True] / len(held.items)
-    # Measured 56 of 60 (0.93) with the shipped 20-epoch checkpoint (53 with the 12-epoch one); the floor leaves room for
-    # a retrained checkpoint, not for a model that has learned one SoundFont (0.3).
-    assert share >= 0.8, f"only {placed[True]} of {len(held.items)} unseen-source notes land among their instrument"
+    assert share >= FLOOR[model], f"only {placed[True]} of {len(held.items)} unseen-source notes land among their instrument"
