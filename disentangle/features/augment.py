@@ -76,9 +76,9 @@ class RandomGain:
     """A second view of normalised (B, F, T) log-spectrograms at a random recording level.
 
     A sample bank, a microphone or a user's upload sets a note's level; the
-    instrument and the pitch do not change with it. The shipped models'
-    timbre spaces did: 12 dB more gain on the unseen bank's notes moved the
-    GMVAE's timbre 1-NN accuracy from 0.72 to 0.60. Models that keep a
+    instrument and the pitch do not change with it. The session-4 GMVAE's
+    timbre space did: 12 dB more gain on the unseen bank's notes moved its
+    timbre 1-NN accuracy from 0.72 to 0.60. Models that keep a
     dynamics space cannot simply normalise the level away (it is what that
     space reads), so they are shown the same batch at another level and asked
     to give the other spaces the same codes (`batch["x_view"]`).
