@@ -26,6 +26,18 @@ from disentangle.features.spectrogram import Normaliser
 _DB_PER_UNIT = {"log": 20.0 / math.log(10.0), "db": 80.0}
 
 
+def units_per_db(features: FeatureConfig, normaliser: Normaliser | None) -> float:
+    """Normalised units per dB of `features` after `normaliser` (None: no normalisation)."""
+    span = 2.0 / (normaliser.hi - normaliser.lo) if normaliser and normaliser.mode != "none" else 1.0
+    return span / _DB_PER_UNIT[features.scale]
+
+
+def sounding(x: Tensor) -> Tensor:
+    """(B, F, T) mask (x's dtype) of the bins above each item's own floor (silence and padding: 0)."""
+    floor = x.amin(dim=(1, 2), keepdim=True)
+    return (x > floor + 1e-3).to(x.dtype)
+
+
 @dataclass(frozen=True)
 class SpectralEQ:
     """Random per-item EQ curves on normalised (B, F, T) log-spectrograms.
@@ -44,8 +56,7 @@ class SpectralEQ:
     def for_features(cls, tilt_db: float, bumps_db: float, features: FeatureConfig,
                      normaliser: Normaliser | None) -> SpectralEQ:
         """An EQ in the units of `features` after `normaliser` (None: no normalisation)."""
-        span = 2.0 / (normaliser.hi - normaliser.lo) if normaliser and normaliser.mode != "none" else 1.0
-        return cls(tilt_db, bumps_db, span / _DB_PER_UNIT[features.scale])
+        return cls(tilt_db, bumps_db, units_per_db(features, normaliser))
 
     @property
     def active(self) -> bool:
@@ -66,9 +77,7 @@ class SpectralEQ:
         if not self.active:
             return x
         eq = self.curves(x.shape[0], x.shape[1], generator).to(x.device, x.dtype) * self.units_per_db
-        floor = x.amin(dim=(1, 2), keepdim=True)
-        sounding = (x > floor + 1e-3).to(x.dtype)
-        return (x + eq[:, :, None] * sounding).clamp(-1.0, 1.0)
+        return (x + eq[:, :, None] * sounding(x)).clamp(-1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -97,8 +106,7 @@ class RandomGain:
     def for_features(cls, max_db: float, features: FeatureConfig,
                      normaliser: Normaliser | None) -> RandomGain:
         """A gain in the units of `features` after `normaliser` (None: no normalisation)."""
-        eq = SpectralEQ.for_features(0.0, 0.0, features, normaliser)
-        return cls(max_db, eq.units_per_db, features.scale == "db")
+        return cls(max_db, units_per_db(features, normaliser), features.scale == "db")
 
     @property
     def active(self) -> bool:
@@ -108,7 +116,4 @@ class RandomGain:
         """x: (B, F, T) normalised -> (B, F, T), each item at its own random gain."""
         gain = (torch.rand(x.shape[0], 1, 1, generator=generator) * 2 - 1) * self.max_db
         shift = (gain * self.units_per_db).to(x.device, x.dtype)
-        if self.exact:
-            return x + shift
-        floor = x.amin(dim=(1, 2), keepdim=True)
-        return x + shift * (x > floor + 1e-3).to(x.dtype)
+        return x + shift if self.exact else x + shift * sounding(x)

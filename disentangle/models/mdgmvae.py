@@ -176,10 +176,8 @@ class MDGMVAE(RemoverTrainingMixin, DisentangleModel[MDGMVAEConfig]):
         only training batches carry it.
         """
         cfg = self.config
-        if cfg.view_weight <= 0 or "x_view" not in batch:
-            return None
-        spaces = [d for d in cfg.view_spaces if d in raw]
-        if not spaces:
+        spaces = cfg.view_spaces  # checked against the descriptors in __init__
+        if cfg.view_weight <= 0 or "x_view" not in batch or not spaces:
             return None
         view = self._encode_raw(batch["x_view"])
         terms = [F.mse_loss(view[d][0], raw[d][0].detach()) for d in spaces]
