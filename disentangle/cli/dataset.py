@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {line}; building from the other sources", file=sys.stderr)
     for path, reason in report.failed[:10]:
         print(f"failed: {path}: {reason}", file=sys.stderr)
+    for path, share in report.weak_pitch[:10]:
+        print(f"warning: {path} has {share:.0%} of its energy at its pitch's harmonics "
+              "(the synthesizer may have played it wrong)", file=sys.stderr)
     print(f"{args.out}: {report.summary(args.corpus)}")
     return 0
 

@@ -9,6 +9,7 @@ another SoundFont or sample rate is refused unless `force=True`.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,16 @@ class BuildReport:
     seconds: float = 0.0
     total_items: int = 0
     missing_sources: list[str] = field(default_factory=list)
+    #: sources rendered again because their SoundFont or synthesizer changed
+    stale_sources: list[str] = field(default_factory=list)
+    #: pitched notes rendered with little energy at their pitch: (path, `quality.harmonic_share`)
+    weak_pitch: list[tuple[str, float]] = field(default_factory=list)
 
     def summary(self, what: str = "notes") -> str:
-        return (f"{self.total_items} {what} in corpus: {self.rendered} rendered, "
-                f"{self.existing} skipped (already on disk), {len(self.failed)} failed; "
+        again = f" (rendered again: {', '.join(self.stale_sources)})" if self.stale_sources else ""
+        weak = f", {len(self.weak_pitch)} without their pitch" if self.weak_pitch else ""
+        return (f"{self.total_items} {what} in corpus: {self.rendered} rendered{again}, "
+                f"{self.existing} skipped (already on disk), {len(self.failed)} failed{weak}; "
                 f"{self.seconds:.1f} s")
 
 
@@ -72,29 +79,46 @@ def soundfont_id(path: Path) -> dict:
     return {"name": path.name, "bytes": path.stat().st_size}
 
 
-def check_manifest(out: Path, manifest: dict, force: bool = False) -> None:
+def source_entry(src: Located) -> dict:
+    """A source's line in the manifest: its SoundFont, its name and the synthesizer that plays it."""
+    return soundfont_id(src.path) | {"source": src.name, "engine": src.engine}
+
+
+def check_manifest(out: Path, manifest: dict, force: bool = False) -> list[str]:
     """Refuse to mix audio rendered with other settings into `out`; then record `manifest`.
 
     Only the settings that change the audio are compared (the seed changes
-    splits, not files, so it may differ between runs).
+    splits, not files, so it may differ between runs). A source whose own
+    entry changed (another file, another synthesizer) is stale: its folder
+    `out/audio/<source>` is removed, so the build renders it again, and the
+    other sources' files are kept. Entries written before sources named
+    their synthesizer were all rendered by TinySoundFont. Returns the stale
+    source names.
     """
     out.mkdir(parents=True, exist_ok=True)
     path = out / "build.json"
+    stale: list[str] = []
     if path.is_file() and not force:
         try:
             old = json.loads(path.read_text())
         except (OSError, ValueError):
             old = {}
-        keys = [k for k in manifest if k != "seed"]
+        keys = [k for k in manifest if k not in ("seed", "sources")]
         changed = [k for k in keys if old.get(k) != manifest[k]]
         if old and changed:
             raise ValueError(
                 f"{out} holds a corpus rendered with other settings ({', '.join(changed)}: "
                 f"{[old.get(k) for k in changed]} -> {[manifest[k] for k in changed]}); "
                 "use another --out folder or --force to re-render")
+        before = {e.get("source"): {"engine": "tinysoundfont"} | e for e in old.get("sources", [])}
+        stale = [e["source"] for e in manifest.get("sources", [])
+                 if e["source"] in before and before[e["source"]] != e]
+        for name in stale:
+            shutil.rmtree(out / "audio" / name, ignore_errors=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     tmp.replace(path)
+    return stale
 
 
 def is_done(path: Path) -> bool:

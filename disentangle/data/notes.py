@@ -20,7 +20,10 @@ from functools import partial
 from pathlib import Path
 from typing import Sequence
 
-from .build import RENDER_VERSION, BuildReport, check_manifest, open_sources, render_all, soundfont_id
+import numpy as np
+
+from .build import RENDER_VERSION, BuildReport, check_manifest, open_sources, render_all, source_entry
+from .quality import WEAK_SHARE, harmonic_share
 from .schema import Corpus, Item, write_metadata
 from .soundfont import SoundFontRenderer
 from .splits import split_by_source
@@ -189,7 +192,9 @@ def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sam
       either is a subset of what the same call without it renders.
     Deterministic: the same arguments and seed give byte-identical files and
     metadata. Files already on disk are kept (resume); `force` re-renders all.
-    Notes that render silent are left out and listed in `report.failed`.
+    Notes that render silent are left out and listed in `report.failed`; pitched
+    notes rendered without energy at their pitch are kept and listed in
+    `report.weak_pitch` (`quality.harmonic_share`).
     Raises `SoundFontError` for an unreadable SoundFont and ValueError when no
     source is available. Returns the corpus that `metadata.csv` describes.
     """
@@ -197,13 +202,13 @@ def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sam
     report = report if report is not None else BuildReport()
     located = open_sources(sources, soundfont, holdout, report)
     chosen = select_instruments(instruments)
-    check_manifest(out, {"corpus": "notes", "sources": [soundfont_id(s.path) | {"source": s.name}
+    report.stale_sources += check_manifest(out, {"corpus": "notes", "sources": [source_entry(s)
                                                         for s in located],
                          "holdout": sorted(holdout), "sample_rate": sample_rate, "render_version": RENDER_VERSION,
                          "max_release_s": MAX_RELEASE_S, "seed": seed}, force=force)
     items: list[Item] = []
     for j, src in enumerate(located):
-        renderer = SoundFontRenderer(src.path, sample_rate)
+        renderer = SoundFontRenderer(src.path, sample_rate, engine=src.engine)
         plan = plan_notes(chosen, pitches=pitches, max_notes=max_notes, lengths_per_note=lengths_per_note,
                           rotate=j)
         if percussion:
@@ -214,8 +219,14 @@ def build_notes_corpus(out: str | Path, soundfont: str | Path | None = None, sam
         specs = {note_item(s, src.name, None).path: s for s in usable}
         jobs = [(rel, partial(renderer.render_note, s.instrument.program, s.pitch, s.velocity,
                               s.hold_s, MAX_RELEASE_S, s.instrument.bank)) for rel, s in specs.items()]
+
+        def check_pitch(rel: str, audio: np.ndarray, specs: dict[str, NoteSpec] = specs) -> None:
+            spec = specs[rel]
+            if spec.instrument.bank == 0 and (share := harmonic_share(audio, sample_rate, spec.pitch)) < WEAK_SHARE:
+                report.weak_pitch.append((rel, round(share, 3)))
+
         failed = render_all(out, jobs, sample_rate, report, force=force, progress=progress,
-                            desc=f"notes {src.name}")
+                            desc=f"notes {src.name}", after=check_pitch)
         items += [note_item(s, src.name, renderer.preset_name(s.instrument.program, s.instrument.bank))
                   for rel, s in specs.items() if rel not in failed]
     split_by_source(items, holdout, seed)

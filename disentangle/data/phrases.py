@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .build import RENDER_VERSION, BuildReport, check_manifest, open_sources, render_all, soundfont_id
+from .build import RENDER_VERSION, BuildReport, check_manifest, open_sources, render_all, source_entry
 from .notes import INSTRUMENTS, Instrument, select_instruments
 from .schema import Corpus, Item, write_metadata
 from .soundfont import Event, SoundFontRenderer, frame_rms
@@ -247,13 +247,13 @@ def build_phrases_corpus(out: str | Path, soundfont: str | Path | None = None, s
     report = report if report is not None else BuildReport()
     located = open_sources(sources, soundfont, holdout, report)
     chosen = select_instruments(instruments)
-    check_manifest(out, {"corpus": "phrases", "sources": [soundfont_id(s.path) | {"source": s.name}
+    report.stale_sources += check_manifest(out, {"corpus": "phrases", "sources": [source_entry(s)
                                                           for s in located],
                          "holdout": sorted(holdout), "sample_rate": sample_rate, "render_version": RENDER_VERSION,
                          "melody_seed": seed, "phrase_config": repr(config), "seed": seed}, force=force)
     items: list[Item] = []
     for j, src in enumerate(located):
-        renderer = SoundFontRenderer(src.path, sample_rate)
+        renderer = SoundFontRenderer(src.path, sample_rate, engine=src.engine)
         plans = {f"audio/{src.name}/{p.stem[len('audio/'):]}.wav": p for inst in chosen
                  if renderer.has_preset(inst.program) for p in
                  (plan_phrase(inst, j * per_instrument + k, seed, sample_rate, config)

@@ -1,4 +1,4 @@
-"""Offline SoundFont rendering with `tinysoundfont`: single notes and event lists.
+"""Offline SoundFont rendering: single notes and event lists (`synths` plays them).
 
 The default SoundFont is `TimGM6mb.sf2`, a General MIDI bank shipped inside the
 `pretty_midi` package, so every machine that installs the project can render
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from .synths import Synth, SynthError, open_synth
 
 #: One 16-bit step: samples below this quantise to zero in the written wav.
 SILENCE = 1.0 / 32768.0
@@ -79,36 +81,32 @@ class SoundFontRenderer:
     Each render starts from a clean channel (all sounds off, controllers and
     bend reset), so the output of one call never depends on a previous call:
     corpora are reproducible whatever order or process renders them in.
+    engine: the synthesizer that plays the SoundFont (`synths.ENGINES`).
     """
 
     def __init__(self, soundfont: str | Path | None = None, sample_rate: int = 22050,
-                 gain_db: float = 0.0, bend_range: float = 2.0):
-        import tinysoundfont
-
+                 gain_db: float = 0.0, bend_range: float = 2.0, engine: str = "tinysoundfont"):
         self.path = resolve_soundfont(soundfont)
         self.sample_rate = int(sample_rate)
         self.bend_range = float(bend_range)
-        self._synth = tinysoundfont.Synth(gain=gain_db, samplerate=self.sample_rate)
+        self.engine = engine
         try:
-            self._sfid = self._synth.sfload(str(self.path))
-        except Exception as exc:  # tinysoundfont raises a bare RuntimeError
-            raise SoundFontError(self.path, f"not a readable SoundFont ({exc})") from None
+            self._synth: Synth = open_synth(engine, self.path, self.sample_rate, gain_db)
+        except SynthError as exc:
+            raise SoundFontError(self.path, str(exc)) from None
         self._program: int | None = None
 
     # -- presets ---------------------------------------------------------------
     def preset_name(self, program: int, bank: int = 0) -> str | None:
         """The preset's name in the SoundFont, or None when it has none."""
-        try:
-            return self._synth.sfpreset_name(self._sfid, bank, program)
-        except Exception:
-            return None
+        return self._synth.preset_name(program, bank)
 
     def has_preset(self, program: int, bank: int = 0) -> bool:
         return self.preset_name(program, bank) is not None
 
     def _reset(self, program: int, bank: int = 0) -> None:
         synth = self._synth
-        # sounds_off() only starts a quick release: render it away until the
+        # sounds_off() may only start a quick release: render it away until the
         # output is exactly zero, so no earlier note leaks into this render.
         synth.sounds_off()
         for _ in range(400):
@@ -118,20 +116,19 @@ class SoundFontRenderer:
             # TinySoundFont would silently fall back to another preset.
             raise SoundFontError(self.path, f"has no preset {program} in bank {bank}")
         try:
-            synth.program_select(0, self._sfid, bank, program)
-        except Exception as exc:
-            raise SoundFontError(self.path, f"cannot select preset {program} in bank {bank} ({exc})") from None
-        synth.pitchbend_range(0, self.bend_range)
-        synth.pitchbend(0, 8192)
-        synth.control_change(0, 11, 127)
-        synth.control_change(0, 7, 100)
+            synth.select(program, bank)
+        except SynthError as exc:
+            raise SoundFontError(self.path, str(exc)) from None
+        synth.bend_range(self.bend_range)
+        synth.bend(8192)
+        synth.cc(11, 127)
+        synth.cc(7, 100)
         self._program = program
 
     def _generate(self, n: int) -> np.ndarray:
         if n <= 0:
             return np.zeros(0, np.float32)
-        stereo = np.frombuffer(self._synth.generate(int(n)), dtype=np.float32).reshape(-1, 2)
-        return stereo.mean(axis=1)
+        return self._synth.generate(int(n))
 
     # -- rendering -------------------------------------------------------------
     def render_note(self, program: int, pitch: int, velocity: int, hold_s: float,
@@ -143,9 +140,9 @@ class SoundFontRenderer:
         step). Returns: (n_samples,) float32 mono.
         """
         self._reset(program, bank)
-        self._synth.noteon(0, int(pitch), int(velocity))
+        self._synth.note_on(int(pitch), int(velocity))
         held = self._generate(round(hold_s * self.sample_rate))
-        self._synth.noteoff(0, int(pitch))
+        self._synth.note_off(int(pitch))
         tail = self._generate(round(max_release_s * self.sample_rate))
         return trim_trailing_silence(np.concatenate([held, tail]))
 
@@ -185,15 +182,15 @@ class SoundFontRenderer:
     def _apply(self, e: Event) -> None:
         synth = self._synth
         if e.kind == "on":
-            synth.noteon(0, int(e.key), int(e.value))
+            synth.note_on(int(e.key), int(e.value))
         elif e.kind == "off":
-            synth.noteoff(0, int(e.key))
+            synth.note_off(int(e.key))
         elif e.kind == "bend":
             # 14-bit wheel: 8192 is centre, +/-8192 spans +/- bend_range semitones.
             wheel = 8192 + round(8192 * float(e.value) / self.bend_range)
-            synth.pitchbend(0, int(min(16383, max(0, wheel))))
+            synth.bend(int(min(16383, max(0, wheel))))
         elif e.kind == "cc":
-            synth.control_change(0, int(e.key), int(min(127, max(0, round(e.value)))))
+            synth.cc(int(e.key), int(min(127, max(0, round(e.value)))))
         else:
             raise ValueError(f"unknown event kind {e.kind!r}")
 

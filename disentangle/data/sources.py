@@ -27,6 +27,9 @@ class SampleSource:
     name: short id written in the `source` column ("fluidr3").
     filename: the file's name; `dirs` are searched for it in order.
     package: the Debian package that installs it (None: shipped by a Python package).
+    engine: the synthesizer that plays it (`synths.ENGINES`): FluidSynth for the
+      MuseScore banks, whose piano TinySoundFont plays without its pitch above
+      about E5 (`synths` has the measurement).
     """
 
     name: str
@@ -34,6 +37,7 @@ class SampleSource:
     dirs: tuple[str, ...]
     package: str | None
     about: str
+    engine: str = "tinysoundfont"
 
     def locate(self) -> Path | None:
         """The installed file, or None when it is not on this machine."""
@@ -57,9 +61,9 @@ SOURCES: dict[str, SampleSource] = {s.name: s for s in (
                  "the csound GM bank (4 MB; close to TimGM6mb)"),
     SampleSource("opl3", "OPL-3_FM_128M.sf2", _SF2, "opl3-soundfont", "OPL3 FM-chip simulation (FM, not samples)"),
     SampleSource("musescore-lite", "MuseScore_General_Lite.sf3", _SF3, "musescore-general-soundfont-small",
-                 "MuseScore General Lite (38 MB, lossy; builds on FluidR3 Mono)"),
+                 "MuseScore General Lite (38 MB, lossy; builds on FluidR3 Mono)", "fluidsynth"),
     SampleSource("musescore", "MuseScore_General.sf3", _SF3, "musescore-general-soundfont",
-                 "MuseScore General HQ (82 MB, lossy; builds on FluidR3 Mono)"),
+                 "MuseScore General HQ (82 MB, lossy; builds on FluidR3 Mono)", "fluidsynth"),
     SampleSource("fluidr3mono", "FluidR3Mono_GM.sf3", _SF3, "fluidr3mono-gm-soundfont",
                  "Fluid R3 Mono (23 MB, lossy; the FluidR3 samples in mono)"),
 )}
@@ -76,10 +80,11 @@ DEFAULT_SOURCES: tuple[str, ...] = TRAIN_SOURCES + HOLDOUT_SOURCES
 
 @dataclass(frozen=True)
 class Located:
-    """A source resolved on this machine: its name and file."""
+    """A source resolved on this machine: its name, file and synthesizer."""
 
     name: str
     path: Path
+    engine: str = "tinysoundfont"
 
 
 def source_name(path: Path) -> str:
@@ -103,8 +108,10 @@ def locate_sources(names: Sequence[str]) -> tuple[list[Located], dict[str, str]]
             if path is None:
                 missing[name] = (f"source {name!r} is not installed ({src.filename}; "
                                  f"`apt-get install {src.package}`)")
+            elif (why := engine_missing(src.engine)) is not None:
+                missing[name] = f"source {name!r} needs {why}"
             else:
-                found.append(Located(name, path))
+                found.append(Located(name, path, src.engine))
             continue
         path = Path(name).expanduser()
         if path.suffix.lower() in (".sf2", ".sf3") or path.exists():
@@ -119,6 +126,23 @@ def locate_sources(names: Sequence[str]) -> tuple[list[Located], dict[str, str]]
     return found, missing
 
 
+#: The Debian package each synthesizer needs (TinySoundFont comes from pip).
+ENGINE_PACKAGES: dict[str, str] = {"fluidsynth": "libfluidsynth3"}
+
+
+def engine_missing(engine: str) -> str | None:
+    """None when `engine` can play here, else what to install."""
+    if engine != "fluidsynth":
+        return None
+    try:
+        import fluidsynth  # noqa: F401  (pyfluidsynth; raises ImportError without libfluidsynth)
+    except ImportError as exc:
+        return f"FluidSynth ({exc}; `apt-get install {ENGINE_PACKAGES[engine]}`, `pip install pyfluidsynth`)"
+    return None
+
+
 def debian_packages(names: Sequence[str] = DEFAULT_SOURCES) -> list[str]:
-    """The Debian packages that install `names` (for Makefile / packages.txt checks)."""
-    return sorted({p for n in names if n in SOURCES and (p := SOURCES[n].package)})
+    """The Debian packages that install `names` and their synthesizers (Makefile / packages.txt)."""
+    srcs = [SOURCES[n] for n in names if n in SOURCES]
+    return sorted({p for s in srcs if (p := s.package)} | {ENGINE_PACKAGES[s.engine] for s in srcs
+                                                          if s.engine in ENGINE_PACKAGES})

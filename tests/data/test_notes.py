@@ -169,3 +169,39 @@ def test_missing_source_is_reported_and_the_build_carries_on(tmp_path, monkeypat
     assert len(corpus) == 3 and report.missing_sources and "ghost-soundfont" in report.missing_sources[0]
     with pytest.raises(ValueError, match="no sample source is available"):
         build_notes_corpus(tmp_path / "d", sources=["ghost"], **TINY)
+
+
+def test_a_source_rendered_otherwise_is_rendered_again_and_the_others_kept(tmp_path):
+    import json
+
+    build_notes_corpus(tmp_path, max_notes=4, **TINY)
+    manifest = tmp_path / "build.json"
+    old = json.loads(manifest.read_text())
+    # A corpus built before sources named their synthesizer: all TinySoundFont, nothing to redo.
+    for entry in old["sources"]:
+        entry.pop("engine")
+    manifest.write_text(json.dumps(old))
+    same = BuildReport()
+    build_notes_corpus(tmp_path, max_notes=4, report=same, **TINY)
+    assert same.rendered == 0 and not same.stale_sources
+    # Recorded as played by another synthesizer: that source's audio is stale.
+    old = json.loads(manifest.read_text())
+    old["sources"][0]["engine"] = "fluidsynth"
+    manifest.write_text(json.dumps(old))
+    stray = tmp_path / "audio" / old["sources"][0]["source"] / "stray.wav"
+    stray.write_bytes(b"RIFF")
+    again = BuildReport()
+    build_notes_corpus(tmp_path, max_notes=4, report=again, **TINY)
+    assert again.stale_sources == [old["sources"][0]["source"]] and again.rendered == 4
+    assert not stray.exists() and "rendered again" in again.summary()
+
+
+def test_notes_without_their_pitch_are_listed(tmp_path, monkeypatch):
+    from disentangle.data.soundfont import SoundFontRenderer
+
+    thud = np.sin(2 * np.pi * 97.0 * np.arange(11025) / 22050).astype(np.float32) * 0.1
+    monkeypatch.setattr(SoundFontRenderer, "render_note", lambda self, *a, **k: thud)
+    report = BuildReport()
+    corpus = build_notes_corpus(tmp_path, max_notes=3, report=report, **TINY)
+    assert len(corpus) == 3  # kept: the label is right, the synthesizer is not
+    assert len(report.weak_pitch) == 3 and "without their pitch" in report.summary()

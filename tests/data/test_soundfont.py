@@ -1,4 +1,8 @@
-"""SoundFont rendering: the default font, clear errors, levels, bend and expression."""
+"""SoundFont rendering: the default font, clear errors, levels, bend and expression.
+
+Every renderer test runs on both synthesizers (FluidSynth where libfluidsynth is installed;
+`make sources` installs it).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,13 +12,17 @@ import pytest
 
 from disentangle.data.soundfont import (Event, SoundFontError, SoundFontRenderer, default_soundfont,
                                         resolve_soundfont, trim_trailing_silence)
+from disentangle.data.sources import engine_missing
+from disentangle.data.synths import ENGINES
 
 SR = 22050
 
 
-@pytest.fixture(scope="module")
-def renderer() -> SoundFontRenderer:
-    return SoundFontRenderer(None, SR)
+@pytest.fixture(scope="module", params=ENGINES)
+def renderer(request) -> SoundFontRenderer:
+    if (why := engine_missing(request.param)) is not None:
+        pytest.skip(why)
+    return SoundFontRenderer(None, SR, engine=request.param)
 
 
 def rms(x: np.ndarray) -> float:
