@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -40,7 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="corpus folder (anything open_corpus reads); with --fit-on, the held corpora")
     p.add_argument("--fit-on", default=None, metavar="TRAIN",
                    help="fit read-outs on this corpus and score --data zero-shot (cross-source)")
-    p.add_argument("--cross-only", action="store_true", help="with --fit-on: only the cross_source section")
+    p.add_argument("--cross-only", action="store_true",
+                   help="with --fit-on: only the cross_source sections; a report already at --out keeps its "
+                        "other sections and its sections for other held corpora")
     p.add_argument("--split", default="test", help="split to score (read-outs train on 'train')")
     p.add_argument("--out", default=None, help="report JSON path (default: beside the checkpoint)")
     p.add_argument("--write-checkpoint", action="store_true", help="store the report in the checkpoint")
@@ -118,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     report["seconds"]["total"] = round(time.perf_counter() - start, 2)
     out = Path(args.out) if args.out else Path(model.checkpoint_path).with_name(
         f"report-{Path(model.checkpoint_path).stem}-{args.split}.json")
+    if args.cross_only:
+        report = merged_report(out, report)
     json_path, md_path = write_report(report, out)
     if args.write_checkpoint:
         update_report(model.checkpoint_path, report)
@@ -126,6 +131,22 @@ def main(argv: list[str] | None = None) -> int:
         print(report_to_markdown(report))
     say(f"wrote {json_path} and {md_path} in {report['seconds']['total']:.1f} s")
     return 0
+
+
+def merged_report(path: Path, cross: dict) -> dict:
+    """The report at `path` (if any) with the cross_source sections of `cross` put in (same name replaced)."""
+    try:
+        old = json.loads(path.read_text())
+    except FileNotFoundError:
+        return cross
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"error: {path} is not a readable report ({exc}); give another --out") from None
+    if not isinstance(old, dict) or old.get("checkpoint") != cross["checkpoint"]:
+        raise SystemExit(f"error: {path} reports on {old.get('checkpoint') if isinstance(old, dict) else None}, "
+                         f"not {cross['checkpoint']}; give another --out")
+    old.setdefault("cross_source", {}).update(cross.get("cross_source", {}))
+    old.setdefault("seconds", {})["cross_source"] = cross["seconds"]["total"]
+    return old
 
 
 if __name__ == "__main__":

@@ -104,6 +104,29 @@ def test_fit_on_writes_a_cross_source_section(tmp_path):
     assert set(section["probe_f1"]) == {"timbre", "pitch"} and set(section["nn1_acc"]) == {"timbre", "pitch"}
     assert section["recon_mse"]["ratio"] > 0 and set(section["judges"]) == {"instrument", "pitch"}
     assert "## Cross-source: `other:bank-b`" in out.with_suffix(".md").read_text()
+    # Measured again into a full report: only that section is replaced, nothing else is lost.
+    full = {"checkpoint": report["checkpoint"], "probe_f1": {"timbre": {"instrument": 0.5}},
+            "seconds": {"total": 1.0}, "cross_source": {"other:bank-b": {}, "far:bank-c": section | {"n_held": 3}}}
+    out.write_text(json.dumps(full))
+    proc = subprocess.run(proc.args, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    merged = json.loads(out.read_text())
+    assert merged["probe_f1"] == full["probe_f1"] and merged["cross_source"]["far:bank-c"]["n_held"] == 3
+    assert merged["cross_source"]["other:bank-b"]["n_held"] == len(items) and "cross_source" in merged["seconds"]
+
+
+def test_cross_only_refuses_to_merge_into_another_checkpoints_report(tmp_path):
+    from disentangle.cli.evaluate import merged_report
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"checkpoint": "checkpoints/gmvae.pt", "cross_source": {}}))
+    cross = {"checkpoint": "runs/x.pt", "seconds": {"total": 1.0}, "cross_source": {"a:b": {}}}
+    with pytest.raises(SystemExit, match="reports on checkpoints/gmvae.pt, not runs/x.pt"):
+        merged_report(path, cross)
+    path.write_text("{not json")
+    with pytest.raises(SystemExit, match="not a readable report"):
+        merged_report(path, cross)
+    assert merged_report(tmp_path / "none.json", cross) is cross
 
 
 def test_cross_only_needs_fit_on(tmp_path):
