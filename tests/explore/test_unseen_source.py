@@ -21,8 +21,9 @@ INSTRUMENTS = ["flute", "trumpet", "violin", "clarinet", "cello", "piano"]
 
 
 # Measured 56 of 60 (0.93) with the shipped 20-epoch MD-GMVAE (53 with the 12-epoch one);
-# 39 of 60 (0.65) with the level-normalised GMVAE of session 13 (31, 0.52, with the session-4
-# GMVAE, which read the recording level: the musescore piano and cello are where it fails).
+# 46 of 60 (0.77) with the level-normalised GMVAE of session 13 since the MuseScore bank is
+# played by FluidSynth (session 14; 39 of 60 on its TinySoundFont render, whose piano lacked
+# its pitch above E5; 31, 0.52, with the session-4 GMVAE, which read the recording level).
 # The floors leave room for a retrained checkpoint, not for a model that has learned one
 # SoundFont (0.3) or the banks' levels.
 FLOOR = {"mdgmvae": 0.8, "gmvae": 0.6}
