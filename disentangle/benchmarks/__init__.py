@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "judges": "disentangle.benchmarks.judges",
     "nsynth": "disentangle.benchmarks.nsynth",
     "scale": "disentangle.benchmarks.scale",
+    "perturb": "disentangle.benchmarks.perturb",
 }
 
 

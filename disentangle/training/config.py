@@ -18,6 +18,10 @@ class TrainConfig:
     seed: seeds torch, numpy and random; same seed -> same weights on CPU.
     num_workers: DataLoader worker processes (0 keeps loading in-process,
       which is fastest for in-memory spectrograms).
+    cache_workers: processes that compute the cached perturbed variants of a
+      model with `perturb_cache` (built once per corpus before the first
+      epoch; pitch shifts dominate). None: as `num_workers`. The variants do
+      not depend on it (each is seeded by its row and variant).
     device: "auto" (cuda if available, else cpu), "cpu", "cuda" or "cuda:N".
     label_columns: label columns encoded for the model (class indices come
       from the whole corpus so they are stable across splits).
@@ -55,6 +59,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     seed: int = 0
     num_workers: int = 0
+    cache_workers: int | None = None
     device: str = "auto"
     label_columns: list[str] = field(default_factory=lambda: list(LABELS))
     patience: int | None = None

@@ -242,7 +242,8 @@ def _train_loader(data: TrainData, cfg, info: dd.DistInfo, dev: torch.device, mo
     if getattr(model, "wants_perturbed_audio", False):
         from disentangle.training.perturbed import perturbed_train_dataset
 
-        dataset = perturbed_train_dataset(data, model, cfg.seed, cfg.num_workers, progress)
+        workers = cfg.num_workers if cfg.cache_workers is None else cfg.cache_workers
+        dataset = perturbed_train_dataset(data, model, cfg.seed, workers, progress)
     else:
         dataset = data.dataset("train")
     common = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,

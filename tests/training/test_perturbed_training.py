@@ -108,6 +108,31 @@ def test_cached_variants_match_the_on_the_fly_dataset(corpus_dir):
     assert len(drawn) == 2
 
 
+def test_variants_do_not_depend_on_the_worker_count(corpus_dir, monkeypatch):
+    run = config_from_dict(config(perturb_cache=2))
+    data = prepare_data(corpus_dir, run.features, run.train.label_columns, progress=False)
+    corpus = Corpus(data.corpus.root, list(data.items))
+    rows = [int(r) for r in data.splits["train"][:4]]
+    alone = build_variants(corpus, run.features, rows, 2, seed=0, progress=False)
+    variant_cache_path(corpus, run.features, rows, 2, 0, 7, 2).unlink()
+    assert np.array_equal(build_variants(corpus, run.features, rows, 2, seed=0, num_workers=2, progress=False),
+                          alone)
+    # The trainer hands train.cache_workers (else num_workers) to the cache build.
+    seen = []
+
+    def stub(corpus, cfg, rows, k, *args, num_workers=0, **kw):
+        seen.append(num_workers)
+        return np.zeros((len(rows), k, 2, cfg.n_bins, cfg.n_frames), np.float16)
+
+    monkeypatch.setattr("disentangle.training.perturbed.build_variants", stub)
+    for workers, want in ((2, 2), (None, 0)):
+        cfg = config(perturb_cache=2)
+        cfg["train"]["cache_workers"] = workers
+        train(config_from_dict(cfg), corpus_dir, corpus_dir.parent / f"run-{workers}", epochs=1, device="cpu",
+              progress=False)
+        assert seen.pop() == want
+
+
 def test_hook_reads_settings_from_the_model_config(corpus_dir):
     run = config_from_dict(config(perturb_cache=0, semitones=3, n_effects=1))
     data = prepare_data(corpus_dir, run.features, run.train.label_columns, progress=False)
