@@ -40,15 +40,29 @@ class SampleSource:
     engine: str = "tinysoundfont"
 
     def locate(self) -> Path | None:
-        """The installed file, or None when it is not on this machine."""
+        """The installed file, or None when it is not on this machine.
+
+        A link to a file of another name is not this bank: Debian points
+        `sf3/MuseScore_General.sf3` at the Lite bank (`update-alternatives`)
+        when only the Lite package is installed, and that link had made
+        `musescore` render Lite's notes byte for byte.
+        """
         if self.package is None:
             from .soundfont import default_soundfont
 
             return default_soundfont()
         for d in self.dirs:
             path = Path(d) / self.filename
-            if path.is_file():
+            if path.is_file() and path.resolve().name == self.filename:
                 return path
+        return None
+
+    def stand_in(self) -> Path | None:
+        """The file a link in place of this bank points to, when `locate` refused one."""
+        for d in self.dirs:
+            path = Path(d) / self.filename
+            if path.is_file() and path.resolve().name != self.filename:
+                return path.resolve()
         return None
 
 
@@ -106,7 +120,9 @@ def locate_sources(names: Sequence[str]) -> tuple[list[Located], dict[str, str]]
             src = SOURCES[name]
             path = src.locate()
             if path is None:
-                missing[name] = (f"source {name!r} is not installed ({src.filename}; "
+                other = src.stand_in()
+                link = f"; {src.filename} here is a link to {other.name}" if other else ""
+                missing[name] = (f"source {name!r} is not installed ({src.filename}{link}; "
                                  f"`apt-get install {src.package}`)")
             elif (why := engine_missing(src.engine)) is not None:
                 missing[name] = f"source {name!r} needs {why}"

@@ -33,3 +33,17 @@ def test_paths_are_sources_named_by_their_stem(tmp_path):
         locate_sources(["timgm6mb", "timgm6mb"])
     with pytest.raises(ValueError, match="unknown sample source 'nope'"):
         locate_sources(["nope"])
+
+
+def test_a_link_to_another_bank_is_not_that_bank(tmp_path, monkeypatch):
+    """Debian links sf3/MuseScore_General.sf3 to the Lite file when only Lite is installed."""
+    from disentangle.data import sources
+
+    lite = tmp_path / "Lite.sf3"
+    lite.write_bytes(b"x")
+    (tmp_path / "Big.sf3").symlink_to(lite)
+    monkeypatch.setitem(sources.SOURCES, "big", sources.SampleSource("big", "Big.sf3", (str(tmp_path),), "big-pkg", ""))
+    monkeypatch.setitem(sources.SOURCES, "lite", sources.SampleSource("lite", "Lite.sf3", (str(tmp_path),), "lite-pkg", ""))
+    found, missing = locate_sources(["big", "lite"])
+    assert [s.name for s in found] == ["lite"]
+    assert "link to Lite.sf3" in missing["big"] and "big-pkg" in missing["big"]
