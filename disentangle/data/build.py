@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -150,7 +150,7 @@ def render_all(out: Path, jobs: Sequence[tuple[str, Callable[[], np.ndarray]]], 
             continue
         try:
             audio = render()
-        except Exception as exc:  # one bad note must not stop a corpus build
+        except Exception as exc:  # noqa: BLE001  (one bad note must not stop a corpus build)
             failed.add(rel)
             report.failed.append((rel, f"render error: {type(exc).__name__}: {exc}"))
             continue

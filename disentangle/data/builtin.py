@@ -8,8 +8,9 @@ the rest in the background.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .build import BuildReport
 from .schema import Corpus, write_metadata

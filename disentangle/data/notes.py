@@ -15,10 +15,10 @@ across sources every length still appears at every pitch.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

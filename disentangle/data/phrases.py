@@ -19,9 +19,9 @@ samples (frame i is centred on sample i * hop_length):
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -189,7 +189,7 @@ def phrase_annotations(plan: PhrasePlan, sample_rate: int, cfg: PhraseConfig = P
     for on, off, pitch, vel, _join in plan.notes:
         inside = (t >= on) & (t < off)
         note[inside], velocity[inside] = int(pitch), int(vel)
-        onset[min(n_frames - 1, int(round(on * sample_rate / cfg.hop_length)))] = True
+        onset[min(n_frames - 1, round(on * sample_rate / cfg.hop_length))] = True
     voiced = note > 0
     pitch = np.where(voiced, note + plan.bend[block_i], 0.0).astype(np.float32)
     out = {"pitch": pitch, "note": note, "voiced": voiced, "velocity": velocity,

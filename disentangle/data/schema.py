@@ -7,9 +7,10 @@ to that root. Models, evaluation and the app only ever see this schema.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from disentangle.atomic import atomic_write
 
@@ -95,7 +96,7 @@ class Corpus:
     def audio_path(self, item: Item) -> Path:
         return self.root / item.path
 
-    def split(self, name: str) -> "Corpus":
+    def split(self, name: str) -> Corpus:
         """The items of one split ("train", "valid" or "test")."""
         return Corpus(self.root, [i for i in self.items if i.split == name], f"{self.name}:{name}")
 

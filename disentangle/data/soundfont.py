@@ -11,9 +11,9 @@ pitch bend spans +/-2 semitones by default, CC 11 (expression) scales the level.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -147,7 +147,7 @@ class SoundFontRenderer:
         return trim_trailing_silence(np.concatenate([held, tail]))
 
     def render_events(self, program: int, events: Iterable[Event], duration_s: float,
-                      control: "Sequence[tuple[str, int, np.ndarray]]" = (),
+                      control: Sequence[tuple[str, int, np.ndarray]] = (),
                       block: int = 128, bank: int = 0) -> np.ndarray:
         """Render `events` over exactly `duration_s` seconds.
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -46,7 +46,7 @@ def assign_splits(items: Sequence[Item], seed: int = 0, fractions: tuple[float, 
     # Slots per block of ten, e.g. 8 train, 1 valid, 1 test.
     counts = [round(f * block) for f in fractions]
     counts[0] = block - sum(counts[1:])
-    pattern = np.array(sum(([s] * c for s, c in zip(SPLITS, counts)), []))
+    pattern = np.array([s for s, c in zip(SPLITS, counts) for _ in range(c)])
     for name in sorted(groups):
         members = sorted(groups[name], key=lambda i: (i.pitch, i.dynamics, i.duration, i.path))
         if len(members) < 3:

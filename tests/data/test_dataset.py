@@ -7,8 +7,13 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader
 
-from disentangle.data.dataset import (PerturbedAudioDataset, SpectrogramDataset, encode_labels,
-                                      make_label_maps, seed_worker)
+from disentangle.data.dataset import (
+    PerturbedAudioDataset,
+    SpectrogramDataset,
+    encode_labels,
+    make_label_maps,
+    seed_worker,
+)
 from disentangle.data.schema import Corpus, Item
 from disentangle.features.config import FeatureConfig
 from disentangle.features.spectrogram import Normaliser

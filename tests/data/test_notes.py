@@ -12,7 +12,7 @@ from disentangle.data.notes import DYNAMICS, INSTRUMENTS, LENGTHS, build_notes_c
 from disentangle.data.schema import COLUMNS, load_corpus
 from disentangle.data.soundfont import SoundFontError
 
-TINY = dict(instruments=["violin", "flute"], pitches=[60, 67, 72], progress=False)
+TINY = {"instruments": ["violin", "flute"], "pitches": [60, 67, 72], "progress": False}
 
 
 def test_default_plan_covers_every_class_and_stays_small():
@@ -74,7 +74,7 @@ def test_same_seed_same_bytes_other_seed_other_splits(tmp_path):
     a = build_notes_corpus(tmp_path / "a", seed=3, **TINY)
     build_notes_corpus(tmp_path / "b", seed=3, **TINY)
     c = build_notes_corpus(tmp_path / "c", seed=4, **TINY)
-    meta = lambda d: (tmp_path / d / "metadata.csv").read_bytes()  # noqa: E731
+    meta = lambda d: (tmp_path / d / "metadata.csv").read_bytes()
     assert meta("a") == meta("b") and meta("a") != meta("c")
     for item in a.items:
         assert (tmp_path / "a" / item.path).read_bytes() == (tmp_path / "b" / item.path).read_bytes()

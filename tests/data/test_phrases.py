@@ -7,8 +7,16 @@ import soundfile as sf
 
 from disentangle.data.build import BuildReport
 from disentangle.data.notes import INSTRUMENTS_BY_NAME
-from disentangle.data.phrases import (ARTICULATION, PhraseConfig, build_phrases_corpus, expression_label,
-                                      load_annotations, phrase_annotations, plan_phrase, render_phrase)
+from disentangle.data.phrases import (
+    ARTICULATION,
+    PhraseConfig,
+    build_phrases_corpus,
+    expression_label,
+    load_annotations,
+    phrase_annotations,
+    plan_phrase,
+    render_phrase,
+)
 from disentangle.data.soundfont import SoundFontRenderer
 
 SR = 22050
@@ -119,7 +127,7 @@ def test_tiny_build_resume_and_metadata(tmp_path):
 
 
 def test_same_seed_same_phrase_files(tmp_path):
-    kwargs = dict(instruments=["viola"], per_instrument=2, progress=False)
+    kwargs = {"instruments": ["viola"], "per_instrument": 2, "progress": False}
     a = build_phrases_corpus(tmp_path / "a", **kwargs)
     build_phrases_corpus(tmp_path / "b", **kwargs)
     for item in a.items:

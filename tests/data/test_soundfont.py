@@ -10,8 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from disentangle.data.soundfont import (Event, SoundFontError, SoundFontRenderer, default_soundfont,
-                                        resolve_soundfont, trim_trailing_silence)
+from disentangle.data.soundfont import (
+    Event,
+    SoundFontError,
+    SoundFontRenderer,
+    default_soundfont,
+    resolve_soundfont,
+    trim_trailing_silence,
+)
 from disentangle.data.sources import engine_missing
 from disentangle.data.synths import ENGINES
 

@@ -5,8 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from disentangle.data.sources import (DEFAULT_SOURCES, HOLDOUT_SOURCES, SOURCES, TRAIN_SOURCES, debian_packages,
-                                      locate_sources, source_name)
+from disentangle.data.sources import (
+    DEFAULT_SOURCES,
+    HOLDOUT_SOURCES,
+    SOURCES,
+    TRAIN_SOURCES,
+    debian_packages,
+    locate_sources,
+    source_name,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,6 +19,7 @@ from .folder import audio_files, load_folder
 from .nsynth import load_nsynth, split_folders
 from .tinysol import load_tinysol, looks_like_tinysol
 
+
 def resolve_corpus_path(path_or_name: str | Path) -> Path:
     """An existing path as given, else a bare name looked up under the data root, then `./data`."""
     path = Path(path_or_name).expanduser()

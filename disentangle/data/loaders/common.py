@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def parse_pitch(value: str) -> int:
     if not value:
         return -1
     try:
-        return int(round(float(value)))
+        return round(float(value))
     except ValueError:
         return note_to_midi(value)
 
@@ -95,7 +95,7 @@ def header_seconds(path: Path) -> float:
     try:
         info = sf.info(str(path))
         return info.frames / float(info.samplerate)
-    except Exception:
+    except Exception:  # noqa: BLE001  (an unreadable header counts as no audio; the loader reports it)
         return 0.0
 
 
@@ -142,7 +142,7 @@ def sounding_seconds(root: Path, rel_paths: Iterable[str], top_db: float,
             try:
                 audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
                 cache[key] = sounding_span(audio.mean(axis=1), top_db) / sr
-            except Exception:
+            except Exception:  # noqa: BLE001  (an undecodable file sounds for 0 s; the loader reports it)
                 cache[key] = 0.0
             dirty = True
         out[rel] = cache[key]

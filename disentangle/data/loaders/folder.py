@@ -6,8 +6,7 @@ from pathlib import Path
 
 from ..schema import LABELS, Item
 from ..splits import SPLITS, assign_splits
-from .common import (AUDIO_EXTENSIONS, LoadedCorpus, duration_class, finish, header_seconds, parse_dynamics,
-                     parse_pitch)
+from .common import AUDIO_EXTENSIONS, LoadedCorpus, duration_class, finish, header_seconds, parse_dynamics, parse_pitch
 
 #: Looked for in the root when `load_folder` is given no CSV.
 LABELS_CSV = "labels.csv"
@@ -26,7 +25,7 @@ def audio_files(root: Path) -> list[str]:
 
 def _item_from_labels(rel: str, row: dict[str, str]) -> Item:
     """An item from a CSV row: label columns are parsed, other columns go to `extra`."""
-    get = lambda key: (row.get(key) or "").strip()  # noqa: E731
+    get = lambda key: (row.get(key) or "").strip()
     item = Item(path=rel, source="folder")
     item.instrument = get("instrument")
     item.family = get("family")

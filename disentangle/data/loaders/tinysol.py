@@ -23,8 +23,16 @@ from pathlib import Path
 
 from ..schema import Item
 from ..splits import assign_splits
-from .common import (LoadedCorpus, duration_class, finish, header_seconds, note_to_midi, parse_dynamics,
-                     snake, sounding_seconds)
+from .common import (
+    LoadedCorpus,
+    duration_class,
+    finish,
+    header_seconds,
+    note_to_midi,
+    parse_dynamics,
+    snake,
+    sounding_seconds,
+)
 
 ABBREVIATIONS = {"BTb": "tuba", "Hn": "french_horn", "TpC": "trumpet", "Tbn": "trombone",
                  "Acc": "accordion", "Cb": "contrabass", "Va": "viola", "Vc": "cello", "Vn": "violin",
