@@ -51,19 +51,15 @@ class SampleSource:
             from .soundfont import default_soundfont
 
             return default_soundfont()
-        for d in self.dirs:
-            path = Path(d) / self.filename
-            if path.is_file() and path.resolve().name == self.filename:
-                return path
-        return None
+        return next((p for p in self._present() if p.resolve().name == self.filename), None)
 
     def stand_in(self) -> Path | None:
         """The file a link in place of this bank points to, when `locate` refused one."""
-        for d in self.dirs:
-            path = Path(d) / self.filename
-            if path.is_file() and path.resolve().name != self.filename:
-                return path.resolve()
-        return None
+        return next((r for p in self._present() if (r := p.resolve()).name != self.filename), None)
+
+    def _present(self) -> list[Path]:
+        """Files of this name in `dirs`, in search order (links included)."""
+        return [p for d in self.dirs if (p := Path(d) / self.filename).is_file()]
 
 
 _SF2 = ("/usr/share/sounds/sf2",)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,7 +106,9 @@ class TinySynth:
         return stereo.mean(axis=1)
 
 
+@functools.cache
 def _fluid_lib() -> ctypes.CDLL:
+    """libfluidsynth with the two calls pyfluidsynth does not wrap declared (once per process)."""
     try:
         import fluidsynth
     except ImportError as exc:  # pyfluidsynth raises ImportError when libfluidsynth is missing
