@@ -22,8 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import fields, replace
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -53,27 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def override_features(features: FeatureConfig, pairs: list[str]) -> FeatureConfig:
-    """`features` (a FeatureConfig) with KEY=VALUE fields changed, each cast to the field's current type.
+    """`features` with KEY=VALUE fields changed, parsed and type-checked as `train.py --set features.KEY=VALUE`.
 
-    Raises SystemExit naming the problem for a malformed pair or an unknown field.
+    Raises SystemExit naming the pair and the problem.
     """
-    known = {f.name for f in fields(features)}
-    changes: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in known:
-            raise SystemExit(f"--features {pair!r}: expected KEY=VALUE with KEY one of {sorted(known)}")
-        current = getattr(features, key)
+    from disentangle.configs import ConfigError, apply_override, build_dataclass
+
+    values = {"features": features.to_dict()}
+    for pair in pairs:  # one at a time, so the message names the pair at fault
         try:
-            if isinstance(current, bool):
-                changes[key] = {"true": True, "false": False}[value.lower()]
-            else:
-                changes[key] = value if current is None else type(current)(value)
-        except KeyError:
-            raise SystemExit(f"--features {pair!r}: expected true or false") from None
-        except ValueError as exc:
-            raise SystemExit(f"--features {pair!r}: {exc}") from None
-    return replace(features, **changes)
+            apply_override(values, f"features.{pair}", "--features")
+            features = build_dataclass(FeatureConfig, values["features"], "--features")
+        except ConfigError as exc:
+            raise SystemExit(f"--features {pair!r}: expected KEY=VALUE, a FeatureConfig field and a value "
+                             f"of its type ({exc})") from None
+    return features
 
 
 def _scores(clf: SpectrogramClassifier, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
@@ -126,7 +119,8 @@ def run(args: argparse.Namespace) -> dict:
                 scores[s + " recon."] = _scores(clf, recon[s], y[rows[s]])
         if args.below is not None:
             for s in ("valid", "unseen"):
-                low = rows[s][torch.as_tensor((pitch[rows[s].numpy()] >= 0) & (pitch[rows[s].numpy()] <= args.below))]
+                midi = pitch[rows[s].numpy()]
+                low = rows[s][torch.as_tensor((midi >= 0) & (midi <= args.below))]
                 scores[f"{s} <= {args.below}"] = _scores(clf, x[low], y[low]) if len(low) else (float("nan"),) * 2
         results[name] = {"seconds": seconds, **scores}
         cells = " | ".join(f"{f1:.3f} / {acc:.3f}" for f1, acc in scores.values())
