@@ -91,9 +91,10 @@ def test_threefactor_on_notes():
 
 def test_reentry_targets():
     knn = scores(checkpoints_dir() / "reentry.pt")["knn_acc"]
-    # Issue #10's in-domain floor is 0.90; retrained on the four-source phrases the
-    # model reaches 0.768 (round 1, one SoundFont: 0.933): missed, see docs/results.md.
-    assert knn["timbre"]["instrument"] >= 0.75 and knn["timbre"]["pitch"] <= 0.2
+    # Issue #10's in-domain floor is 0.90; on the four-source phrases the model reaches
+    # 0.815 (0.768 with the papers' sigma^2 left unscaled, session 5; round 1, one
+    # SoundFont: 0.933): missed, see docs/results.md.
+    assert knn["timbre"]["instrument"] >= 0.80 and knn["timbre"]["pitch"] <= 0.2
     assert knn["pitch"]["pitch"] >= 0.6 and knn["variation"]["pitch"] <= 0.2
 
 
