@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from sklearn.metrics import f1_score
 
+from disentangle.configs import ConfigError, apply_override, build_dataclass
 from disentangle.evaluation.classifiers import ClassifierConfig, SpectrogramClassifier, train_classifier
 from disentangle.features.config import FeatureConfig
 
@@ -56,8 +57,6 @@ def override_features(features: FeatureConfig, pairs: list[str]) -> FeatureConfi
 
     Raises SystemExit naming the pair and the problem.
     """
-    from disentangle.configs import ConfigError, apply_override, build_dataclass
-
     values = {"features": features.to_dict()}
     for pair in pairs:  # one at a time, so the message names the pair at fault
         try:
