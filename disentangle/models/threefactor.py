@@ -55,6 +55,7 @@ class ThreeFactorConfig(ModelConfig):
     cepstrum: bool = True         # envelope to timbre/variation, fine structure to pitch
     cepstrum_cutoff: int = 100    # stft: cepstral coefficient; mel: DCT coefficient
     sigma2: float = 0.5           # fixed variance of the Gaussian likelihood
+    timbre_pool: Literal["mean", "level"] = "mean"  # z_t's time average; "level": silence weighs 0
     kl_period: int = 10           # cyclical KL annealing: epochs per cycle (0 = off)
     kl_ramp: float = 0.5          # fraction of a cycle spent rising from 0
     kl_weight: float = 1.0        # top of the cycle
@@ -90,7 +91,7 @@ class ThreeFactorVAE(DisentangleModel[ThreeFactorConfig]):
         f, h, n = features.n_bins, cfg.hidden, cfg.layers
         dt = cfg.timbre_dim if cfg.use_timbre else 0
         dv = cfg.variation_dim if cfg.use_variation else 0
-        self.timbre_encoder = GlobalEncoder(f, h, n, dt) if cfg.use_timbre else None
+        self.timbre_encoder = GlobalEncoder(f, h, n, dt, cfg.timbre_pool) if cfg.use_timbre else None
         self.variation_encoder = LocalEncoder(f, h, n, dv, cond_dim=dt) if cfg.use_variation else None
         self.pitch_encoder = LocalEncoder(f, h, n, cfg.pitch_dim,
                                           cond_dim=dt + dv if cfg.pitch_encoder == "conditional" else 0)

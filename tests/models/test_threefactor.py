@@ -7,7 +7,7 @@ import torch
 
 from disentangle.features.config import FeatureConfig
 from disentangle.models import REGISTRY, ThreeFactorConfig, ThreeFactorVAE
-from disentangle.models.threefactor_nets import CepstralSplit, CyclicalKL, dct_matrix
+from disentangle.models.threefactor_nets import CepstralSplit, CyclicalKL, GlobalEncoder, dct_matrix
 
 from .conftest import make_batch
 from .helpers import check_rebuild, check_train_step
@@ -24,6 +24,7 @@ COMBOS = [
     {"use_variation": False, "pitch_encoder": "conditional"},
     {"noise_std": 0.1, "perturb_dropout": 0.5},
     {"perturb": False, "kl_period": 0},
+    {"timbre_pool": "level"},
 ]
 
 
@@ -162,3 +163,54 @@ def test_paper_defaults():
     assert (cfg.hidden, cfg.layers, cfg.timbre_dim, cfg.variation_dim, cfg.pitch_dim) == (800, 3, 64, 64, 32)
     assert (cfg.sigma2, cfg.kl_period, cfg.cepstrum_cutoff, cfg.lr_decay) == (0.5, 10, 100, 1e-4)
     assert cfg.pitch_encoder == "independent" and cfg.perturb_cache == 0
+
+
+class _FixedStates(torch.nn.Module):
+    """Stands in for the BiGRU stack: returns given (B, T, 2H) states."""
+
+    def __init__(self, h: torch.Tensor):
+        super().__init__()
+        self.h = h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.h
+
+
+def test_level_pool_gives_silent_frames_no_weight():
+    torch.manual_seed(0)
+    enc = GlobalEncoder(n_bins=5, hidden=3, layers=1, latent=2, pool="level")
+    x = torch.rand(2, 5, 8) * 2 - 1
+    x[:, :, 5:] = -1.0  # the last three frames are silence at the min-max floor
+    h = torch.randn(2, 8, 6)
+    enc.rnn = _FixedStates(h)
+    a = enc(x).mean
+    h2 = h.clone()
+    h2[:, 5:] = 10.0  # whatever the states of silent frames are
+    enc.rnn = _FixedStates(h2)
+    assert torch.allclose(enc(x).mean, a, atol=1e-4)
+    # ...while the plain mean moves with them
+    mean = GlobalEncoder(n_bins=5, hidden=3, layers=1, latent=2, pool="mean")
+    mean.head = enc.head
+    mean.rnn = _FixedStates(h)
+    b = mean(x).mean
+    mean.rnn = _FixedStates(h2)
+    assert not torch.allclose(mean(x).mean, b, atol=1e-3)
+    # a louder frame weighs more: the pooled state leans towards it
+    w = torch.relu(x.mean(1) + 1) + 1e-6
+    want = enc.head((h * w.unsqueeze(-1)).sum(1) / w.sum(1, keepdim=True)).mean
+    enc.rnn = _FixedStates(h)
+    assert torch.allclose(enc(x).mean, want, atol=1e-6)
+
+
+def test_level_pool_of_all_silence_is_the_plain_mean():
+    enc = GlobalEncoder(n_bins=5, hidden=3, layers=1, latent=2, pool="level")
+    x = -torch.ones(1, 5, 4)
+    h = torch.randn(1, 4, 6)
+    enc.rnn = _FixedStates(h)
+    want = enc.head(h.mean(1)).mean
+    assert torch.isfinite(enc(x).mean).all() and torch.allclose(enc(x).mean, want, atol=1e-5)
+
+
+def test_unknown_pool_is_refused():
+    with pytest.raises(ValueError, match="pool"):
+        GlobalEncoder(n_bins=5, hidden=3, layers=1, latent=2, pool="max")  # type: ignore[arg-type]
