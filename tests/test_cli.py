@@ -39,3 +39,20 @@ def test_explore_help_from_the_package():
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "--checkpoint" in out.stdout and "DISENTANGLE_DATA" in out.stdout
+
+
+# A repeated list option must add to, not replace, the earlier ones: with
+# argparse's default "store" action `--set a=1 --set b=2` silently dropped
+# a=1 (a session-17 training ran at the config's sigma2 that way).
+@pytest.mark.parametrize("module, base, option, first, second, attr", [
+    ("train", ["--config", "vae-cpu", "--data", "d", "--out", "o"], "--set", "train.epochs=3",
+     "train.seed=1", "overrides"),
+    ("evaluate", ["--checkpoint", "c", "--fit-on", "t"], "--data", "a", "b", "data"),
+    ("extract", ["--data", "d"], "--checkpoint", "gmvae", "mdgmvae", "checkpoint"),
+    ("dataset", ["--out", "o"], "--instruments", "Violin", "Flute", "instruments"),
+])
+def test_repeated_list_options_accumulate(module, base, option, first, second, attr):
+    parse = importlib.import_module(f"disentangle.cli.{module}").parse_args
+    args = parse([*base, option, first, option, second])
+    assert getattr(args, attr) == [first, second]
+    assert getattr(parse([*base, option, first, second]), attr) == [first, second]

@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sample-rate", type=int, default=22050, help="sample rate of the wavs, Hz")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for the splits (and, for phrases, the melodies)")
-    p.add_argument("--instruments", nargs="+", default=None, metavar="NAME",
+    p.add_argument("--instruments", nargs="+", action="extend", default=None, metavar="NAME",
                    help="render only these instruments (default: all)")
     p.add_argument("--max-notes", type=int, default=None,
                    help="notes: keep an evenly spaced subset of this many notes")

@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True,
                    help="checkpoint file, run folder (its best.pt) or shipped name (checkpoints/<name>.pt)")
-    p.add_argument("--data", required=True, nargs="+",
+    p.add_argument("--data", required=True, nargs="+", action="extend",
                    help="corpus folder (anything open_corpus reads); with --fit-on, the held corpora")
     p.add_argument("--fit-on", default=None, metavar="TRAIN",
                    help="fit read-outs on this corpus and score --data zero-shot (cross-source)")

@@ -25,7 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--data", required=True, help="corpus folder (metadata.csv, NSynth, TinySOL, folder)")
-    parser.add_argument("--checkpoint", nargs="*", default=[],
+    parser.add_argument("--checkpoint", nargs="*", action="extend", default=[],
                         help="checkpoint names or paths whose latents to compute (default: features only)")
     parser.add_argument("--features", default=None,
                         help="feature settings as a config name (default: those of the first checkpoint; "

@@ -53,8 +53,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto",
                         help="auto (cuda if available, else cpu; default), cpu, cuda or cuda:N")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    parser.add_argument("--set", nargs="*", default=[], metavar="SECTION.KEY=VALUE", dest="overrides",
-                        help="override config values, e.g. train.epochs=3 model_config.label_fraction=0.5")
+    parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="SECTION.KEY=VALUE",
+                        dest="overrides",
+                        help="override config values, e.g. train.epochs=3 model_config.label_fraction=0.5 "
+                             "(repeatable: every --set counts)")
     parser.add_argument("--half", action="store_true",
                         help="store the artifact's weights in float16 (half the file; loads as float32)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or epoch lines")
