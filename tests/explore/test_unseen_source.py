@@ -23,8 +23,9 @@ INSTRUMENTS = ["flute", "trumpet", "violin", "clarinet", "cello", "piano"]
 # Measured 55 of 60 (0.92) with the 128-band MD-GMVAE of session 15 (56 with the 64-band
 # one, 53 with its 12-epoch predecessor); 49 of 60 (0.82) with the 256-band GMVAE of
 # session 15; 46 of 60 (0.77) with the level-normalised GMVAE of session 13 since the
-# MuseScore bank is played by FluidSynth (session 14; 39 of 60 on its TinySoundFont render, whose piano lacked its pitch above E5;
-# 31, 0.52, with the session-4 GMVAE, which read the recording level).
+# MuseScore bank is played by FluidSynth (session 14; 39 of 60 on its TinySoundFont
+# render, whose piano lacked its pitch above E5; 31, 0.52, with the session-4 GMVAE,
+# which read the recording level).
 # The floors leave room for a retrained checkpoint, not for a model that has learned one
 # SoundFont (0.3) or the banks' levels.
 FLOOR = {"mdgmvae": 0.8, "gmvae": 0.6}
