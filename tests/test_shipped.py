@@ -9,6 +9,7 @@ import json
 import pytest
 
 from disentangle.checkpoint import checkpoints_dir, load_model
+from disentangle.configs import load_config
 
 SHIPPED = sorted(checkpoints_dir().glob("*.pt"))
 
@@ -83,9 +84,15 @@ def test_mdgmvae_targets():
 def test_threefactor_on_notes():
     r = scores(checkpoints_dir() / "threefactor.pt")
     knn = r["knn_acc"]
-    # Tanaka 2022 read-outs, frame-wise for the local spaces (docs/results.md: timbre misses 0.90).
-    assert knn["pitch"]["pitch"] >= 0.70 and knn["timbre"]["instrument"] >= 0.80
+    # Tanaka 2022 read-outs, frame-wise for the local spaces. Timbre misses 0.90 on the pitched
+    # notes (0.885 since session 18, 0.847 before; docs/results.md).
+    assert knn["pitch"]["pitch"] >= 0.70 and knn["timbre"]["instrument"] >= 0.85
     assert knn["timbre"]["pitch"] <= 0.2 and knn["variation"]["pitch"] <= 0.2
+    # `--config threefactor-notes-cpu` alone retrains it (session 18: sigma^2 0.05, +-12 semitones).
+    cfg, run = load_model(checkpoints_dir() / "threefactor.pt").config, load_config("threefactor-notes-cpu")
+    assert (cfg.sigma2, cfg.semitones) == (run.model_config.sigma2, run.model_config.semitones) == (0.05, 12)
+    cs = r["cross_source"]["notes:musescore-lite"]
+    assert cs["probe_f1"]["timbre"]["instrument"] >= 0.70
     assert set(r["frame_wise"]["pitch"]) >= {"pitch", "instrument"}
 
 
