@@ -75,8 +75,8 @@ class GlobalEncoder(nn.Module):
     its mean level above the floor of min-max features, relu(mean_f x + 1):
     silent frames (all -1) weigh nothing. Why: notes padded with silence to a
     fixed length otherwise carry their duration in the silent fraction of the
-    average (the shipped three-factor timbre space reads duration at 5-NN
-    0.906, instrument at 0.850, valid split). Measured in session 17 it
+    average (the sessions 5-17 three-factor timbre space read duration at
+    5-NN 0.906, instrument at 0.850, valid split). Measured in session 17 it
     removes most of that (0.631) but gains no instrument identity (0.847),
     so the configs keep "mean" (docs/results.md). A clip with no level
     above the floor falls back to the plain mean (every weight gets a tiny
