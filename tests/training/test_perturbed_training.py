@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from disentangle.checkpoint import load_model
-from disentangle.configs import config_from_dict
+from disentangle.configs import config_from_dict, load_config
 from disentangle.data.dataset import PerturbedAudioDataset
 from disentangle.data.schema import Corpus
 from disentangle.features.config import FeatureConfig
@@ -164,8 +164,6 @@ def test_paper_config_trains_on_raw_log_magnitudes(corpus_dir, tmp_path, name):
     ln-magnitudes, so their features must reach the model unnormalised. The
     recipe, with tiny sizes at the test corpus's 8 kHz, trains an epoch to a
     finite loss on them."""
-    from disentangle.configs import load_config
-
     run = load_config(name)
     assert (run.model_config.sigma2, run.features.kind, run.features.scale) == (0.5, "stft", "log")
     assert run.features.normalise == "none"
