@@ -207,7 +207,12 @@
   // attribute, only fire 'play'). __disentangleLastPlay stamps when sound starts, for the
   // benchmark ('playing' for a player).
   const playing = new Set(), watched = new WeakSet();
-  const stamp = () => { window.__disentangleLastPlay = performance.now(); lastWasQuick = false; };
+  // __disentanglePlayingPeak: the most sounds heard at once when one starts (tests reset it to 0
+  // and read it after: a poll of the live count can miss a short clip).
+  const stamp = () => {
+    window.__disentangleLastPlay = performance.now(); lastWasQuick = false;
+    window.__disentanglePlayingPeak = Math.max(window.__disentanglePlayingPeak || 0, window.__disentanglePlaying());
+  };
   let skipUntil = 0, skipped = null, lastWasQuick = false;
   const started = (media) => {
     for (const other of playing) {
@@ -222,9 +227,18 @@
     started(this);
     return play.apply(this, args);
   };
-  document.addEventListener('play', (ev) => {
-    if (ev.target instanceof HTMLMediaElement) started(ev.target);
-  }, true);
+  const onPlay = (ev) => { if (ev.target instanceof HTMLMediaElement) started(ev.target); };
+  document.addEventListener('play', onPlay, true);
+  // Gradio's waveform players (WaveSurfer) keep their <audio> in a shadow root and start it by
+  // attribute; 'play' is not composed, so it never reaches the document: such a player went
+  // unnoticed (nothing paused, no stamp) until WaveSurfer's own play() once it had decoded.
+  // Every shadow root made from here on listens as the document does.
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (...args) {
+    const root = attachShadow.apply(this, args);
+    root.addEventListener('play', onPlay, true);
+    return root;
+  };
   // The map's player ("playing", #play_audio) has autoplay off: the bridge starts it on each
   // new clip, except the one a map click already plays through Web Audio (below). Pausing it
   // from its 'play' event was too late: 'playing' was queued with it and the clip started twice.

@@ -106,12 +106,17 @@ def test_browsing_tools_in_chromium(served_app):  # noqa: F811
             page.screenshot(path=str(out / "app_selection.png"), full_page=True)
 
             # One sound at a time: a sweep's players and the map's player never play together.
+            # Waited on as events (a start stamped after the click; the peak count at each start),
+            # not by polling the live count, which the selection's still-sounding player could
+            # satisfy. The sweep's waveform player starts in a shadow root: before bridge.js
+            # listened there, it was neither stamped nor counted until WaveSurfer's play() (CI
+            # timed out waiting for it on 2026-12-02).
             page.get_by_role("tab", name="Sweep").click()
+            before = page.evaluate("window.__disentanglePlayingPeak = 0; window.__disentangleLastPlay || 0")
             page.get_by_role("button", name="Sweep A").click()
-            page.wait_for_function("window.__disentanglePlaying && window.__disentanglePlaying() >= 1",
-                                   timeout=60000)
+            page.wait_for_function(f"(window.__disentangleLastPlay || 0) > {before}", timeout=60000)
             page.wait_for_timeout(400)
-            assert page.evaluate("window.__disentanglePlaying()") == 1
+            assert page.evaluate("window.__disentanglePlayingPeak") == 1
             page.screenshot(path=str(out / "app_sweep.png"), full_page=True)
         finally:
             browser.close()
