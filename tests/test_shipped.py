@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from disentangle.checkpoint import checkpoints_dir, load_checkpoint, load_model
+from disentangle.checkpoint import checkpoints_dir, load_model
 from disentangle.configs import load_config
 
 SHIPPED = sorted(checkpoints_dir().glob("*.pt"))
@@ -90,10 +90,10 @@ def test_threefactor_on_notes():
     assert knn["timbre"]["pitch"] <= 0.2 and knn["variation"]["pitch"] <= 0.2
     # `--config threefactor-notes-cpu` alone retrains it (session 19: sigma^2 0.0078, +-12 semitones;
     # session 20: batch 64 at lr 0.0014, which keeps the run within the 45-minute budget).
-    path = checkpoints_dir() / "threefactor.pt"
-    cfg, run = load_model(path).config, load_config("threefactor-notes-cpu")
+    model, run = load_model(checkpoints_dir() / "threefactor.pt"), load_config("threefactor-notes-cpu")
+    cfg = model.config
     assert (cfg.sigma2, cfg.semitones) == (run.model_config.sigma2, run.model_config.semitones) == (0.0078, 12)
-    trained = load_checkpoint(path)["meta"]["run_config"]["train"]
+    trained = model.meta["run_config"]["train"]  # the checkpoint's own record of its training
     assert (trained["batch_size"], trained["lr"], trained["epochs"]) == (run.train.batch_size, run.train.lr,
                                                                        run.train.epochs) == (64, 0.0014, 20)
     cs = r["cross_source"]["notes:musescore-lite"]
